@@ -1,0 +1,127 @@
+use actix_web::{web, HttpResponse};
+use chrono::Utc;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::extract::ApiJson;
+use super::views::{BookingCreated, BookingView};
+use super::AppState;
+use crate::config::HoldStrategy;
+use crate::db;
+use crate::domain::booking_request::RawBookingRequest;
+use crate::domain::{BookingReference, BookingStatus, Email};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+
+/// Hold seats for a new booking. Answers after the hold is committed.
+#[utoipa::path(post, path = "/api/v1/bookings/create", tag = "bookings", request_body = RawBookingRequest,
+    responses(
+        (status = 201, body = BookingCreated),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 404, description = "Unknown city event", body = ErrorBody),
+        (status = 409, description = "sold_out, not_enough_seats or sales_closed", body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, description = "A field is missing or invalid", body = ErrorBody),
+        (status = 429, description = "Too many requests for this city event; see Retry-After", body = ErrorBody),
+        (status = 503, description = "Briefly unavailable; see Retry-After", body = ErrorBody)))]
+#[tracing::instrument(name = "bookings.create", skip_all, fields(city_event_id, quantity))]
+pub async fn create(state: web::Data<AppState>, body: ApiJson<RawBookingRequest>) -> ApiResult<HttpResponse> {
+    let request = body.0.parse(state.settings.max_quantity_per_booking)?;
+    tracing::Span::current().record("city_event_id", request.city_event_id.0).record("quantity", request.quantity.get());
+    let handle = state.registry.handle(request.city_event_id)?;
+    let percent_off = match &request.promo_code {
+        None => None,
+        Some(code) => {
+            let mut conn = db::connection(&state.pool).await?;
+            let pct = db::catalogue::promo_percent(&mut conn, code, request.city_event_id.0, Utc::now()).await?;
+            let pct = pct.ok_or_else(|| ApiError::unprocessable("invalid_promo_code", "promo_code", "This promotion code does not exist or has expired."))?;
+            Some(pct.clamp(0, 100) as u8)
+        }
+    };
+    let receipt = match state.settings.hold_strategy {
+        HoldStrategy::Actor => handle.hold(&request, percent_off).await?,
+        HoldStrategy::RowLock => crate::baseline::hold(&state.pool, handle.offer(), &request, percent_off, state.settings.hold_ttl()).await?,
+    };
+    let q = &receipt.quote;
+    let tier = serde_json::to_value(q.tier).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    Ok(HttpResponse::Created().insert_header(("Cache-Control", "no-store")).json(BookingCreated {
+        booking_id: receipt.booking_id,
+        reference: receipt.reference,
+        status: BookingStatus::Held,
+        city_event_id: request.city_event_id.0,
+        quantity: request.quantity.as_i32(),
+        price_tier: tier,
+        unit_price_cents: q.unit_price.0,
+        subtotal_cents: q.subtotal.0,
+        discount_cents: q.discount.0,
+        taxes: q.taxes.clone(),
+        total_cents: q.total.0,
+        currency: "CAD".into(),
+        hold_expires_at: receipt.expires_at,
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct EmailQuery {
+    /// The buyer's e-mail address: the proof of ownership.
+    pub email: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelRequest {
+    pub email: String,
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("booking_not_found", "No booking matches this reference and e-mail address.")
+}
+
+/// The booking if the reference exists and the e-mail is its buyer's; the same 404 otherwise, so
+/// the endpoint reveals nothing about references it is not given the proof for.
+async fn owned_booking(state: &AppState, reference: &str, email: &str) -> ApiResult<BookingView> {
+    let reference = BookingReference::parse(reference).map_err(|_| not_found())?;
+    let email = Email::parse(email).map_err(|_| not_found())?;
+    let mut conn = db::connection(&state.pool).await?;
+    let (booking, people) = db::bookings::by_reference(&mut conn, reference.as_str()).await?.ok_or_else(not_found)?;
+    if booking.buyer_email != email.as_str() {
+        return Err(not_found());
+    }
+    Ok(BookingView::new(booking, people))
+}
+
+/// A booking and its status (`held`, `confirmed`, `cancelled`, `expired`, `refunded`).
+#[utoipa::path(get, path = "/api/v1/bookings/{reference}", tag = "bookings",
+    params(("reference" = String, Path, example = "TOR-7KQ2-M9XD"), EmailQuery),
+    responses((status = 200, body = BookingView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn get(state: web::Data<AppState>, path: web::Path<String>, query: web::Query<EmailQuery>) -> ApiResult<HttpResponse> {
+    let view = owned_booking(&state, &path, &query.email).await?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(view))
+}
+
+/// Cancel a booking that is still held; its seats return at once.
+#[utoipa::path(post, path = "/api/v1/bookings/{reference}/cancel", tag = "bookings", request_body = CancelRequest,
+    params(("reference" = String, Path, example = "TOR-7KQ2-M9XD")),
+    responses((status = 200, body = BookingView), (status = 404, body = ErrorBody), (status = 409, description = "not_cancellable: the booking is not held", body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn cancel(state: web::Data<AppState>, path: web::Path<String>, body: ApiJson<CancelRequest>) -> ApiResult<HttpResponse> {
+    let view = owned_booking(&state, &path, &body.0.email).await?;
+    let not_cancellable = |status: BookingStatus| {
+        ApiError::conflict("not_cancellable", format!("Only a held booking can be cancelled here; this one is {}.", status.as_str()))
+            .with_status(status.as_str())
+    };
+    if view.status != BookingStatus::Held {
+        return Err(not_cancellable(view.status));
+    }
+    let handle = state.registry.handle(crate::domain::CityEventId(view.city_event_id))?;
+    match handle.cancel(view.booking_id).await {
+        Ok(()) => {}
+        // The hold ended between the read and the actor's turn: report what it is now.
+        Err(crate::actors::ReservationError::WrongStatus { .. }) => {
+            let now = owned_booking(&state, &path, &body.0.email).await?;
+            return Err(not_cancellable(now.status));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let view = owned_booking(&state, &path, &body.0.email).await?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(view))
+}

@@ -1,0 +1,48 @@
+use std::time::Duration;
+
+use actix_web::{web, HttpResponse};
+use diesel_async::RunQueryDsl;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::AppState;
+use crate::db;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActorsHealth {
+    pub running: usize,
+    pub ready: usize,
+    pub city_events: usize,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` or `degraded`.
+    pub status: &'static str,
+    /// `ok` or `unavailable`.
+    pub database: &'static str,
+    pub actors: ActorsHealth,
+}
+
+/// Database reachability and actor state; `503` when degraded.
+#[utoipa::path(get, path = "/health", tag = "operations", responses((status = 200, body = Health), (status = 503, body = Health)))]
+pub async fn get(state: web::Data<AppState>) -> HttpResponse {
+    let db_ok = tokio::time::timeout(Duration::from_secs(2), async {
+        let mut conn = db::connection(&state.pool).await.ok()?;
+        diesel::sql_query("SELECT 1").execute(&mut conn).await.ok()
+    })
+    .await
+    .ok()
+    .flatten()
+    .is_some();
+    let (running, ready, city_events) = state.registry.health();
+    let expected = state.registry.handles().len();
+    let healthy = db_ok && running == expected && ready == expected;
+    let body = Health {
+        status: if healthy { "ok" } else { "degraded" },
+        database: if db_ok { "ok" } else { "unavailable" },
+        actors: ActorsHealth { running, ready, city_events },
+    };
+    let mut res = if healthy { HttpResponse::Ok() } else { HttpResponse::ServiceUnavailable() };
+    res.insert_header(("Cache-Control", "no-store")).json(body)
+}

@@ -1,0 +1,49 @@
+//! The JSON API under `/api/v1`: handlers by resource, the JSON extractor that names the faulty
+//! field, and the route table.
+
+pub mod availability;
+pub mod bookings;
+pub mod extract;
+pub mod health;
+pub mod masterclass;
+pub mod openapi;
+pub mod views;
+
+use std::sync::Arc;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::actors::Registry;
+use crate::config::Settings;
+use crate::db::AsyncPool;
+use crate::error::ApiError;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: AsyncPool,
+    pub registry: Arc<Registry>,
+    pub settings: Arc<Settings>,
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .app_data(extract::path_config())
+            .app_data(extract::query_config())
+            .route("/openapi.json", web::get().to(openapi::document))
+            .route("/masterclass/events", web::get().to(masterclass::events))
+            .route("/masterclass/cities", web::get().to(masterclass::cities))
+            .route("/availability/{city_event_id}", web::get().to(availability::get))
+            .route("/bookings/create", web::post().to(bookings::create))
+            .route("/bookings/{reference}", web::get().to(bookings::get))
+            .route("/bookings/{reference}/cancel", web::post().to(bookings::cancel))
+            .default_service(web::to(not_found)),
+    )
+    .route("/health", web::get().to(health::get));
+}
+
+/// Unknown API routes and wrong methods answer in the API's error format.
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found("route_not_found", format!("No API route for {} {}.", req.method(), req.path())))
+}

@@ -1,0 +1,24 @@
+//! `billetterie [serve|migrate|seed]`. `serve` is the default.
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "billetterie", version, about = "Seats for the ACT masterclass tour: website, booking API, city-event actors.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the site and the API (default). Migrates first; seeds the demo in development.
+    Serve {
+        /// Address to listen on (overrides BIND).
+        #[arg(long)]
+        bind: Option<String>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Insert the demo catalogue (idempotent) and exit.
+    Seed,
+}

@@ -1,0 +1,210 @@
+//! Typed settings, layered: `config/default.toml` < `config/{APP_ENV}.toml` < environment variables
+//! (the deployment's names: `DATABASE_URL`, `SECRET_KEY`, `FRONTEND_URL`, `HOLD_TTL_SECONDS`, …;
+//! each key below in upper case). Secrets never appear in `Debug` output or logs.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AppEnv {
+    Development,
+    Test,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// How holds are taken. `row_lock` is the naive per-request transaction (`SELECT … FOR UPDATE`),
+/// kept only as the baseline the benchmarks compare the actors against; production refuses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldStrategy {
+    Actor,
+    RowLock,
+}
+
+/// A string that never prints.
+#[derive(Clone, Deserialize, Default)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "\"[redacted]\"" })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub app_env: AppEnv,
+    pub bind: String,
+    /// Unset: the embedded default (a local PostgreSQL, or a private cluster; see `embedded_postgres`).
+    #[serde(default)]
+    pub database_url: Option<Secret>,
+    /// Where the embedded default looks for a running PostgreSQL first.
+    pub local_postgres_url: String,
+    /// Port of the private cluster the embedded default starts when no PostgreSQL answers.
+    pub embedded_postgres_port: u16,
+    /// Folder for the private cluster and other local state.
+    pub data_dir: PathBuf,
+    pub database_pool_size: usize,
+    pub secret_key: Secret,
+    pub frontend_url: String,
+    pub log_format: LogFormat,
+    pub seed_demo: bool,
+    pub hold_ttl_seconds: u64,
+    pub hold_expiry_tick_ms: u64,
+    pub max_quantity_per_booking: u16,
+    pub actor_max_batch: usize,
+    pub actor_max_inflight: usize,
+    pub commit_timeout_ms: u64,
+    pub hold_strategy: HoldStrategy,
+}
+
+/// Environment variables that override the files, by setting name.
+const ENV_KEYS: &[&str] = &[
+    "app_env",
+    "bind",
+    "database_url",
+    "local_postgres_url",
+    "embedded_postgres_port",
+    "data_dir",
+    "database_pool_size",
+    "secret_key",
+    "frontend_url",
+    "log_format",
+    "seed_demo",
+    "hold_ttl_seconds",
+    "hold_expiry_tick_ms",
+    "max_quantity_per_booking",
+    "actor_max_batch",
+    "actor_max_inflight",
+    "commit_timeout_ms",
+    "hold_strategy",
+];
+
+/// The folder that holds `default.toml`: `APP_CONFIG_DIR`, else `./config`, else the one beside
+/// the sources (so `cargo run` works from any folder of the checkout).
+pub fn config_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("APP_CONFIG_DIR") {
+        return PathBuf::from(dir);
+    }
+    let local = Path::new("config");
+    if local.join("default.toml").exists() {
+        return local.to_path_buf();
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("config")
+}
+
+impl Settings {
+    /// Files and the process environment.
+    pub fn load() -> anyhow::Result<Self> {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        Self::load_from(&config_dir(), &env)
+    }
+
+    /// Files in `dir` and the given environment (tests pass their own).
+    pub fn load_from(dir: &Path, env: &[(String, String)]) -> anyhow::Result<Self> {
+        let lookup = |k: &str| env.iter().find(|(name, _)| name.eq_ignore_ascii_case(k)).map(|(_, v)| v.clone());
+        let app_env = lookup("APP_ENV").unwrap_or_else(|| "development".into());
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from(dir.join("default.toml")).required(true))
+            .add_source(config::File::from(dir.join(format!("{app_env}.toml"))).required(false))
+            .set_override("app_env", app_env.clone())?;
+        for key in ENV_KEYS {
+            if let Some(v) = lookup(key) {
+                builder = builder.set_override(*key, v)?;
+            }
+        }
+        let settings: Settings = builder.build()?.try_deserialize()?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        if self.app_env == AppEnv::Production {
+            anyhow::ensure!(self.database_url.is_some(), "DATABASE_URL must be set in production");
+            anyhow::ensure!(self.secret_key.expose().len() >= 32, "SECRET_KEY must be set (32 characters or more) in production");
+            anyhow::ensure!(self.hold_strategy == HoldStrategy::Actor, "HOLD_STRATEGY=row_lock is a benchmark baseline, not for production");
+            anyhow::ensure!(!self.seed_demo, "SEED_DEMO cannot be on in production");
+        }
+        anyhow::ensure!(self.hold_ttl_seconds >= 1, "HOLD_TTL_SECONDS must be at least 1");
+        anyhow::ensure!(self.actor_max_batch >= 1 && self.actor_max_inflight >= 1, "actor limits must be at least 1");
+        anyhow::ensure!(self.database_pool_size >= 2, "DATABASE_POOL_SIZE must be at least 2");
+        Ok(())
+    }
+}
+
+impl Settings {
+    pub fn hold_ttl(&self) -> chrono::Duration {
+        chrono::Duration::seconds(self.hold_ttl_seconds.min(i64::MAX as u64) as i64)
+    }
+
+    pub fn actor_settings(&self) -> crate::actors::city_event::ActorSettings {
+        crate::actors::city_event::ActorSettings {
+            hold_ttl: self.hold_ttl(),
+            max_batch: self.actor_max_batch,
+            max_inflight: self.actor_max_inflight,
+            expiry_tick: std::time::Duration::from_millis(self.hold_expiry_tick_ms.max(10)),
+            commit_timeout: std::time::Duration::from_millis(self.commit_timeout_ms.max(100)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("config")
+    }
+
+    #[test]
+    fn environment_overrides_files() {
+        let env = vec![("HOLD_TTL_SECONDS".to_string(), "60".to_string()), ("DATABASE_URL".into(), "postgres://x/y".into())];
+        let s = Settings::load_from(&dir(), &env).unwrap();
+        assert_eq!(s.hold_ttl_seconds, 60);
+        assert_eq!(s.app_env, AppEnv::Development);
+        assert_eq!(s.database_url.unwrap().expose(), "postgres://x/y");
+    }
+
+    #[test]
+    fn env_file_overrides_default() {
+        let s = Settings::load_from(&dir(), &[("APP_ENV".into(), "test".into())]).unwrap();
+        assert!(!s.seed_demo, "config/test.toml turns the demo seed off");
+    }
+
+    #[test]
+    fn production_refuses_missing_secrets() {
+        let err = Settings::load_from(&dir(), &[("APP_ENV".into(), "production".into())]).unwrap_err();
+        assert!(err.to_string().contains("DATABASE_URL"), "{err}");
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let env = vec![("SECRET_KEY".to_string(), "super-secret-value".to_string())];
+        let s = Settings::load_from(&dir(), &env).unwrap();
+        assert!(!format!("{s:?}").contains("super-secret-value"));
+    }
+}

@@ -1,0 +1,169 @@
+//! Write side of bookings: the batched transaction a city-event actor commits, and reads by
+//! reference.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::models::*;
+use super::schema::*;
+use crate::domain::BookingReference;
+
+/// A change of status the actor asks for. Each names the statuses it may start from: if the row
+/// is no longer in one of them, nothing changes and the caller is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Transition {
+    /// A paid hold becomes a sale.
+    ConfirmHeld,
+    /// A payment that succeeded after its hold ended: a sale if seats remain (the actor checked).
+    ConfirmLate,
+    CancelHeld,
+    ExpireHeld,
+    RefundConfirmed,
+}
+
+impl Transition {
+    fn from(self) -> &'static [&'static str] {
+        match self {
+            Transition::ConfirmHeld | Transition::CancelHeld | Transition::ExpireHeld => &["held"],
+            Transition::ConfirmLate => &["expired", "cancelled"],
+            Transition::RefundConfirmed => &["confirmed"],
+        }
+    }
+
+    fn to(self) -> &'static str {
+        match self {
+            Transition::ConfirmHeld | Transition::ConfirmLate => "confirmed",
+            Transition::CancelHeld => "cancelled",
+            Transition::ExpireHeld => "expired",
+            Transition::RefundConfirmed => "refunded",
+        }
+    }
+}
+
+/// Everything one actor batch writes, in one transaction.
+#[derive(Debug, Default)]
+pub struct BatchWrite {
+    pub new_bookings: Vec<NewBooking>,
+    pub new_attendees: Vec<NewAttendee>,
+    pub transitions: Vec<(Uuid, Transition)>,
+}
+
+#[derive(Debug, Default)]
+pub struct BatchOutcome {
+    /// Bookings whose reference had to be drawn again (collision), with the reference stored.
+    pub new_references: HashMap<Uuid, String>,
+    /// Bookings a transition did change.
+    pub changed: HashSet<Uuid>,
+}
+
+/// Writes a batch in one transaction: inserts first, then status changes grouped by kind (one
+/// statement per kind, whatever the batch size). The seat counters on `city_events` follow by
+/// trigger and their CHECK refuses an oversell, which rolls the whole batch back.
+pub async fn write_batch(conn: &mut AsyncPgConnection, batch: &BatchWrite) -> QueryResult<BatchOutcome> {
+    conn.transaction(async |conn| {
+        let mut outcome = BatchOutcome::default();
+        if !batch.new_bookings.is_empty() {
+            insert_bookings(conn, &batch.new_bookings, &mut outcome.new_references).await?;
+            diesel::insert_into(attendees::table).values(&batch.new_attendees).execute(conn).await?;
+        }
+        let mut by_kind: HashMap<Transition, Vec<Uuid>> = HashMap::new();
+        for (id, t) in &batch.transitions {
+            by_kind.entry(*t).or_default().push(*id);
+        }
+        let now = Utc::now();
+        for (t, ids) in by_kind {
+            let target = bookings::table.filter(bookings::id.eq_any(&ids)).filter(bookings::status.eq_any(t.from()));
+            let changed: Vec<Uuid> = match t {
+                Transition::ConfirmHeld | Transition::ConfirmLate => {
+                    diesel::update(target)
+                        .set((bookings::status.eq(t.to()), bookings::confirmed_at.eq(now), bookings::closed_at.eq(None::<DateTime<Utc>>)))
+                        .returning(bookings::id)
+                        .get_results(conn)
+                        .await?
+                }
+                Transition::CancelHeld | Transition::ExpireHeld | Transition::RefundConfirmed => {
+                    diesel::update(target)
+                        .set((bookings::status.eq(t.to()), bookings::closed_at.eq(now)))
+                        .returning(bookings::id)
+                        .get_results(conn)
+                        .await?
+                }
+            };
+            outcome.changed.extend(changed);
+        }
+        Ok(outcome)
+    })
+    .await
+}
+
+/// Multi-row insert; a reference that collides with an existing one is drawn again (with
+/// 29⁸ references per city this is a formality, but it must not fail a whole batch).
+async fn insert_bookings(
+    conn: &mut AsyncPgConnection,
+    rows: &[NewBooking],
+    new_references: &mut HashMap<Uuid, String>,
+) -> QueryResult<()> {
+    let mut todo: Vec<NewBooking> = rows.to_vec();
+    for _ in 0..8 {
+        let inserted: HashSet<Uuid> = diesel::insert_into(bookings::table)
+            .values(&todo)
+            .on_conflict(bookings::reference)
+            .do_nothing()
+            .returning(bookings::id)
+            .get_results::<Uuid>(conn)
+            .await?
+            .into_iter()
+            .collect();
+        todo.retain(|b| !inserted.contains(&b.id));
+        if todo.is_empty() {
+            return Ok(());
+        }
+        for b in &mut todo {
+            b.reference = BookingReference::generate(&b.reference[..3]).as_str().to_owned();
+            new_references.insert(b.id, b.reference.clone());
+        }
+    }
+    Err(diesel::result::Error::RollbackTransaction)
+}
+
+pub async fn by_reference(conn: &mut AsyncPgConnection, reference: &str) -> QueryResult<Option<(BookingRow, Vec<AttendeeRow>)>> {
+    let booking: Option<BookingRow> = bookings::table
+        .filter(bookings::reference.eq(reference))
+        .select(BookingRow::as_select())
+        .first(conn)
+        .await
+        .optional()?;
+    let Some(booking) = booking else { return Ok(None) };
+    let people = attendees::table
+        .filter(attendees::booking_id.eq(booking.id))
+        .select(AttendeeRow::as_select())
+        .order(attendees::position)
+        .load(conn)
+        .await?;
+    Ok(Some((booking, people)))
+}
+
+/// The naive hold, for the benchmark baseline only: lock the city event's row, check, insert,
+/// commit. `Ok(Err(available))` when the seats are not there.
+pub async fn row_lock_hold(conn: &mut AsyncPgConnection, booking: &NewBooking, people: &[NewAttendee]) -> QueryResult<Result<(), i32>> {
+    conn.transaction(async |conn| {
+        let (capacity, held, sold): (i32, i32, i32) = city_events::table
+            .filter(city_events::id.eq(booking.city_event_id))
+            .select((city_events::capacity, city_events::seats_held, city_events::seats_sold))
+            .for_update()
+            .first(conn)
+            .await?;
+        let available = capacity - held - sold;
+        if available < booking.quantity {
+            return Ok(Err(available));
+        }
+        diesel::insert_into(bookings::table).values(booking).execute(conn).await?;
+        diesel::insert_into(attendees::table).values(people).execute(conn).await?;
+        Ok(Ok(()))
+    })
+    .await
+}

@@ -1,0 +1,148 @@
+//! Rows as Diesel reads and writes them. Insert forms sit beside the rows they create.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::schema::*;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = masterclass_events, check_for_backend(diesel::pg::Pg))]
+pub struct MasterclassEventRow {
+    pub id: i64,
+    pub slug: String,
+    pub title_en: String,
+    pub title_fr: String,
+    pub summary_en: String,
+    pub summary_fr: String,
+    pub presenter: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = cities, check_for_backend(diesel::pg::Pg))]
+pub struct CityRow {
+    pub id: i64,
+    pub slug: String,
+    pub name_en: String,
+    pub name_fr: String,
+    pub province: String,
+    pub code: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = venues, check_for_backend(diesel::pg::Pg))]
+pub struct VenueRow {
+    pub id: i64,
+    pub city_id: i64,
+    pub name: String,
+    pub address: String,
+    pub postal_code: String,
+    pub time_zone: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = city_events, check_for_backend(diesel::pg::Pg))]
+pub struct CityEventRow {
+    pub id: i64,
+    pub masterclass_event_id: i64,
+    pub city_id: i64,
+    pub venue_id: i64,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub time_zone: String,
+    pub capacity: i32,
+    pub seats_held: i32,
+    pub seats_sold: i32,
+    pub currency: String,
+    pub regular_price_cents: i64,
+    pub early_bird_price_cents: Option<i64>,
+    pub early_bird_until: Option<DateTime<Utc>>,
+    pub group_price_cents: Option<i64>,
+    pub group_min_quantity: Option<i32>,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = sales_taxes, check_for_backend(diesel::pg::Pg))]
+pub struct SalesTaxRow {
+    pub province: String,
+    pub code: String,
+    pub label_en: String,
+    pub label_fr: String,
+    pub rate_per_100k: i32,
+    pub registration_number: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = bookings, check_for_backend(diesel::pg::Pg))]
+pub struct BookingRow {
+    pub id: Uuid,
+    pub reference: String,
+    pub city_event_id: i64,
+    pub quantity: i32,
+    pub status: String,
+    pub buyer_first_name: String,
+    pub buyer_last_name: String,
+    pub buyer_email: String,
+    pub buyer_phone: String,
+    pub act_experience: String,
+    pub language: String,
+    pub promo_code: Option<String>,
+    pub unit_price_cents: i64,
+    pub subtotal_cents: i64,
+    pub discount_cents: i64,
+    pub taxes: serde_json::Value,
+    pub tax_cents: i64,
+    pub total_cents: i64,
+    pub currency: String,
+    pub hold_expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = bookings)]
+pub struct NewBooking {
+    pub id: Uuid,
+    pub reference: String,
+    pub city_event_id: i64,
+    pub quantity: i32,
+    pub status: &'static str,
+    pub buyer_first_name: String,
+    pub buyer_last_name: String,
+    pub buyer_email: String,
+    pub buyer_phone: String,
+    pub act_experience: &'static str,
+    pub language: &'static str,
+    pub promo_code: Option<String>,
+    pub unit_price_cents: i64,
+    pub subtotal_cents: i64,
+    pub discount_cents: i64,
+    pub taxes: serde_json::Value,
+    pub tax_cents: i64,
+    pub total_cents: i64,
+    pub hold_expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = attendees, check_for_backend(diesel::pg::Pg))]
+pub struct AttendeeRow {
+    pub id: i64,
+    pub booking_id: Uuid,
+    pub position: i32,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = attendees)]
+pub struct NewAttendee {
+    pub booking_id: Uuid,
+    pub position: i32,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+}

@@ -1,0 +1,181 @@
+// Mirrors migrations/ (what `diesel print-schema` prints for them).
+
+diesel::table! {
+    attendees (id) {
+        id -> Int8,
+        booking_id -> Uuid,
+        position -> Int4,
+        first_name -> Nullable<Text>,
+        last_name -> Nullable<Text>,
+        email -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    bookings (id) {
+        id -> Uuid,
+        reference -> Text,
+        city_event_id -> Int8,
+        quantity -> Int4,
+        status -> Text,
+        buyer_first_name -> Text,
+        buyer_last_name -> Text,
+        buyer_email -> Text,
+        buyer_phone -> Text,
+        act_experience -> Text,
+        language -> Text,
+        promo_code -> Nullable<Text>,
+        unit_price_cents -> Int8,
+        subtotal_cents -> Int8,
+        discount_cents -> Int8,
+        taxes -> Jsonb,
+        tax_cents -> Int8,
+        total_cents -> Int8,
+        currency -> Bpchar,
+        hold_expires_at -> Timestamptz,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        confirmed_at -> Nullable<Timestamptz>,
+        closed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    cities (id) {
+        id -> Int8,
+        slug -> Text,
+        name_en -> Text,
+        name_fr -> Text,
+        province -> Bpchar,
+        code -> Bpchar,
+    }
+}
+
+diesel::table! {
+    city_events (id) {
+        id -> Int8,
+        masterclass_event_id -> Int8,
+        city_id -> Int8,
+        venue_id -> Int8,
+        starts_at -> Timestamptz,
+        ends_at -> Timestamptz,
+        time_zone -> Text,
+        capacity -> Int4,
+        seats_held -> Int4,
+        seats_sold -> Int4,
+        currency -> Bpchar,
+        regular_price_cents -> Int8,
+        early_bird_price_cents -> Nullable<Int8>,
+        early_bird_until -> Nullable<Timestamptz>,
+        group_price_cents -> Nullable<Int8>,
+        group_min_quantity -> Nullable<Int4>,
+        status -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    email_campaigns (id) {
+        id -> Int8,
+        booking_id -> Uuid,
+        attendee_id -> Nullable<Int8>,
+        kind -> Text,
+        recipient_email -> Text,
+        language -> Text,
+        status -> Text,
+        attempts -> Int4,
+        last_error -> Nullable<Text>,
+        scheduled_for -> Timestamptz,
+        sent_at -> Nullable<Timestamptz>,
+        opened_at -> Nullable<Timestamptz>,
+        clicked_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    masterclass_events (id) {
+        id -> Int8,
+        slug -> Text,
+        title_en -> Text,
+        title_fr -> Text,
+        summary_en -> Text,
+        summary_fr -> Text,
+        presenter -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    payments (id) {
+        id -> Int8,
+        booking_id -> Uuid,
+        provider -> Text,
+        payment_intent_id -> Text,
+        amount_cents -> Int8,
+        amount_refunded_cents -> Int8,
+        currency -> Bpchar,
+        status -> Text,
+        flagged_reason -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    promo_codes (id) {
+        id -> Int8,
+        code -> Text,
+        city_event_id -> Nullable<Int8>,
+        percent_off -> Int4,
+        valid_until -> Nullable<Timestamptz>,
+        active -> Bool,
+    }
+}
+
+diesel::table! {
+    sales_taxes (id) {
+        id -> Int8,
+        province -> Bpchar,
+        code -> Text,
+        label_en -> Text,
+        label_fr -> Text,
+        rate_per_100k -> Int4,
+        registration_number -> Text,
+        position -> Int2,
+    }
+}
+
+diesel::table! {
+    venues (id) {
+        id -> Int8,
+        city_id -> Int8,
+        name -> Text,
+        address -> Text,
+        postal_code -> Text,
+        time_zone -> Text,
+    }
+}
+
+diesel::joinable!(attendees -> bookings (booking_id));
+diesel::joinable!(bookings -> city_events (city_event_id));
+diesel::joinable!(city_events -> cities (city_id));
+diesel::joinable!(city_events -> masterclass_events (masterclass_event_id));
+diesel::joinable!(city_events -> venues (venue_id));
+diesel::joinable!(email_campaigns -> bookings (booking_id));
+diesel::joinable!(payments -> bookings (booking_id));
+diesel::joinable!(promo_codes -> city_events (city_event_id));
+diesel::joinable!(venues -> cities (city_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    attendees,
+    bookings,
+    cities,
+    city_events,
+    email_campaigns,
+    masterclass_events,
+    payments,
+    promo_codes,
+    sales_taxes,
+    venues,
+);

@@ -1,0 +1,52 @@
+//! Pure types and rules: no I/O, no database, no HTTP. Everything the outside world sends is parsed
+//! into these types once, at the edge; past that point a value of the type is valid by construction.
+
+pub mod booking_reference;
+pub mod booking_request;
+pub mod email;
+pub mod ids;
+pub mod money;
+pub mod person_name;
+pub mod phone;
+pub mod pricing;
+pub mod quantity;
+pub mod status;
+pub mod taxes;
+
+pub use booking_reference::BookingReference;
+pub use email::Email;
+pub use ids::CityEventId;
+pub use money::Cents;
+pub use person_name::PersonName;
+pub use phone::Phone;
+pub use quantity::Quantity;
+pub use status::{ActExperience, BookingStatus, Language};
+
+/// Why a piece of input was refused: a stable machine code, a human message, and the field it
+/// concerns (a JSON path such as `buyer.email`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidInput {
+    pub code: &'static str,
+    pub field: String,
+    pub message: String,
+}
+
+impl InvalidInput {
+    pub fn new(code: &'static str, field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { code, field: field.into(), message: message.into() }
+    }
+
+    /// The same refusal for a field nested under `prefix` (e.g. `attendees[1]`).
+    pub fn under(mut self, prefix: &str) -> Self {
+        self.field = if self.field.is_empty() { prefix.to_owned() } else { format!("{prefix}.{}", self.field) };
+        self
+    }
+}
+
+impl std::fmt::Display for InvalidInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}): {}", self.field, self.code, self.message)
+    }
+}
+
+impl std::error::Error for InvalidInput {}

@@ -1,0 +1,167 @@
+//! The one place errors become HTTP responses: `{"error": {"code", "message", "field"?}}` with the
+//! right status, a `Retry-After` where waiting helps, and never an internal detail.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::actors::ReservationError;
+use crate::db::DbError;
+use crate::domain::InvalidInput;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable: `invalid_email`, `sold_out`, `not_found`, …
+    pub code: String,
+    /// For people; may change wording.
+    pub message: String,
+    /// The request field at fault, as a JSON path (`buyer.email`, `attendees[1].last_name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Seats still available, on `sold_out` / `not_enough_seats`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub available: Option<i32>,
+    /// A booking's current status, on conflicts about it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub detail: ErrorDetail,
+    pub retry_after: Option<u32>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            detail: ErrorDetail { code: code.into(), message: message.into(), field: None, available: None, status: None },
+            retry_after: None,
+        }
+    }
+
+    pub fn field(mut self, field: impl Into<String>) -> Self {
+        self.detail.field = Some(field.into());
+        self
+    }
+
+    pub fn with_status(mut self, status: &str) -> Self {
+        self.detail.status = Some(status.into());
+        self
+    }
+
+    pub fn retry_after(mut self, secs: u32) -> Self {
+        self.retry_after = Some(secs);
+        self
+    }
+
+    pub fn not_found(code: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, code, message)
+    }
+
+    pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn unprocessable(code: &str, field: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message).field(field)
+    }
+
+    pub fn conflict(code: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message)
+    }
+
+    pub fn unavailable(retry_after: u32) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "The service is briefly unavailable; please try again in a moment.")
+            .retry_after(retry_after)
+    }
+
+    pub fn internal() -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side; nothing was changed.")
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.detail.code, self.detail.message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status);
+        if let Some(secs) = self.retry_after {
+            res.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        res.insert_header((header::CACHE_CONTROL, "no-store"));
+        res.json(ErrorBody { error: self.detail.clone() })
+    }
+}
+
+impl From<InvalidInput> for ApiError {
+    fn from(e: InvalidInput) -> Self {
+        ApiError::unprocessable(e.code, &e.field, e.message)
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        if e.is_transient() {
+            tracing::warn!(error = %e, "database unavailable");
+            ApiError::unavailable(2)
+        } else {
+            tracing::error!(error = %e, "database error");
+            ApiError::internal()
+        }
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        DbError::from(e).into()
+    }
+}
+
+impl From<ReservationError> for ApiError {
+    fn from(e: ReservationError) -> Self {
+        let msg = e.to_string();
+        match e {
+            ReservationError::SoldOut => {
+                let mut err = ApiError::conflict("sold_out", "This city event is sold out.");
+                err.detail.available = Some(0);
+                err
+            }
+            ReservationError::NotEnoughSeats { available } => {
+                let mut err = ApiError::conflict("not_enough_seats", format!("Only {available} seats are left.")).field("quantity");
+                err.detail.available = Some(available);
+                err
+            }
+            ReservationError::SalesClosed { status } => {
+                ApiError::conflict("sales_closed", "Sales are not open for this city event.").with_status(&status)
+            }
+            ReservationError::UnknownCityEvent => ApiError::not_found("city_event_not_found", "No city event has this id.").field("city_event_id"),
+            ReservationError::Busy { retry_after_secs } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "busy",
+                "Many people are booking this city event right now; please try again in a moment.",
+            )
+            .retry_after(retry_after_secs),
+            ReservationError::Unavailable { retry_after_secs } => ApiError::unavailable(retry_after_secs),
+            ReservationError::WrongStatus { .. } => ApiError::conflict("wrong_status", msg),
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

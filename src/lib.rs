@@ -1,0 +1,14 @@
+//! Billetterie: seats for a one-day masterclass touring Canadian cities.
+
+pub mod actors; // one actor per city event: holds, confirmations, releases, expiry
+pub mod api; // JSON API under /api/v1
+pub mod baseline; // the row-lock hold, for benchmarks only
+pub mod cli; // command line
+pub mod config; // layered settings
+pub mod db; // schema, rows, queries, pools, migrations, seed
+pub mod domain; // pure types and rules
+pub mod embedded_postgres; // the database when none is configured
+pub mod error; // errors → HTTP
+pub mod startup; // wiring
+pub mod telemetry; // tracing
+pub mod web; // server-rendered pages
