@@ -23,9 +23,8 @@ pub async fn hold(
         ReservationError::Unavailable { retry_after_secs: 1 }
     };
     let mut conn = db::connection(pool).await.map_err(unavailable)?;
-    let outcome = db::bookings::row_lock_hold(&mut conn, prepared.booking(), prepared.attendees())
-        .await
-        .map_err(|e| unavailable(e.into()))?;
+    let outcome =
+        db::bookings::row_lock_hold(&mut conn, prepared.booking(), prepared.attendees()).await.map_err(|e| unavailable(e.into()))?;
     match outcome {
         Ok(()) => Ok(HoldReceipt {
             booking_id: prepared.booking().id,

@@ -146,7 +146,10 @@ impl Settings {
         if self.app_env == AppEnv::Production {
             anyhow::ensure!(self.database_url.is_some(), "DATABASE_URL must be set in production");
             anyhow::ensure!(self.secret_key.expose().len() >= 32, "SECRET_KEY must be set (32 characters or more) in production");
-            anyhow::ensure!(self.hold_strategy == HoldStrategy::Actor, "HOLD_STRATEGY=row_lock is a benchmark baseline, not for production");
+            anyhow::ensure!(
+                self.hold_strategy == HoldStrategy::Actor,
+                "HOLD_STRATEGY=row_lock is a benchmark baseline, not for production"
+            );
             anyhow::ensure!(!self.seed_demo, "SEED_DEMO cannot be on in production");
         }
         anyhow::ensure!(self.hold_ttl_seconds >= 1, "HOLD_TTL_SECONDS must be at least 1");

@@ -80,8 +80,12 @@ impl ApiError {
     }
 
     pub fn unavailable(retry_after: u32) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "The service is briefly unavailable; please try again in a moment.")
-            .retry_after(retry_after)
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "The service is briefly unavailable; please try again in a moment.",
+        )
+        .retry_after(retry_after)
     }
 
     pub fn internal() -> Self {
@@ -151,7 +155,9 @@ impl From<ReservationError> for ApiError {
             ReservationError::SalesClosed { status } => {
                 ApiError::conflict("sales_closed", "Sales are not open for this city event.").with_status(&status)
             }
-            ReservationError::UnknownCityEvent => ApiError::not_found("city_event_not_found", "No city event has this id.").field("city_event_id"),
+            ReservationError::UnknownCityEvent => {
+                ApiError::not_found("city_event_not_found", "No city event has this id.").field("city_event_id")
+            }
             ReservationError::Busy { retry_after_secs } => ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "busy",

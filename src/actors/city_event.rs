@@ -196,8 +196,8 @@ impl Actor for CityEventActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        // Unbounded at the actix level: admission is bounded by `CityEventHandle`'s permits.
-        ctx.set_mailbox_capacity(usize::MAX);
+        // Requests arrive by `do_send`, which ignores actix's mailbox capacity: admission is
+        // bounded by `CityEventHandle`'s permits instead, so a full mailbox never blocks a worker.
         ctx.run_interval(self.settings.expiry_tick, |_, ctx| ctx.notify(Tick));
         if self.seats.is_none() {
             self.reload(ctx);
@@ -659,7 +659,11 @@ impl CityEventHandle {
         let qty = request.quantity.as_i32();
         if let Some(a) = self.snapshot.get() {
             if a.available < qty {
-                return Err(if a.available <= 0 { ReservationError::SoldOut } else { ReservationError::NotEnoughSeats { available: a.available } });
+                return Err(if a.available <= 0 {
+                    ReservationError::SoldOut
+                } else {
+                    ReservationError::NotEnoughSeats { available: a.available }
+                });
             }
         }
         let prepared = prepare_hold(&self.offer, request, percent_off, Utc::now(), self.hold_ttl);
@@ -689,7 +693,13 @@ impl CityEventHandle {
 }
 
 /// Quote and rows for a hold. Pure but for the random id and reference.
-pub fn prepare_hold(offer: &Offer, request: &BookingRequest, percent_off: Option<u8>, now: DateTime<Utc>, ttl: chrono::Duration) -> PreparedHold {
+pub fn prepare_hold(
+    offer: &Offer,
+    request: &BookingRequest,
+    percent_off: Option<u8>,
+    now: DateTime<Utc>,
+    ttl: chrono::Duration,
+) -> PreparedHold {
     let quote = offer.prices.quote(request.quantity, now, percent_off, &offer.taxes);
     let id = Uuid::new_v4();
     let booking = NewBooking {

@@ -48,13 +48,7 @@ impl Registry {
             let e = &details.event;
             Entry::NotOnSale {
                 status: e.status.clone(),
-                availability: Availability {
-                    city_event_id: e.id,
-                    available: 0,
-                    total: e.capacity,
-                    held: e.seats_held,
-                    sold: e.seats_sold,
-                },
+                availability: Availability { city_event_id: e.id, available: 0, total: e.capacity, held: e.seats_held, sold: e.seats_sold },
             }
         };
         self.entries.write().unwrap_or_else(|p| p.into_inner()).insert(id, entry);

@@ -33,13 +33,17 @@ pub async fn create(state: web::Data<AppState>, body: ApiJson<RawBookingRequest>
         Some(code) => {
             let mut conn = db::connection(&state.pool).await?;
             let pct = db::catalogue::promo_percent(&mut conn, code, request.city_event_id.0, Utc::now()).await?;
-            let pct = pct.ok_or_else(|| ApiError::unprocessable("invalid_promo_code", "promo_code", "This promotion code does not exist or has expired."))?;
+            let pct = pct.ok_or_else(|| {
+                ApiError::unprocessable("invalid_promo_code", "promo_code", "This promotion code does not exist or has expired.")
+            })?;
             Some(pct.clamp(0, 100) as u8)
         }
     };
     let receipt = match state.settings.hold_strategy {
         HoldStrategy::Actor => handle.hold(&request, percent_off).await?,
-        HoldStrategy::RowLock => crate::baseline::hold(&state.pool, handle.offer(), &request, percent_off, state.settings.hold_ttl()).await?,
+        HoldStrategy::RowLock => {
+            crate::baseline::hold(&state.pool, handle.offer(), &request, percent_off, state.settings.hold_ttl()).await?
+        }
     };
     let q = &receipt.quote;
     let tier = serde_json::to_value(q.tier).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();

@@ -41,7 +41,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
                 ));
             }
             let too_large = || {
-                ApiError::new(actix_web::http::StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("The request body is larger than {JSON_LIMIT} bytes."))
+                ApiError::new(
+                    actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    format!("The request body is larger than {JSON_LIMIT} bytes."),
+                )
             };
             if declared.is_some_and(|n| n > JSON_LIMIT) {
                 return Err(too_large());
@@ -77,7 +81,9 @@ fn json_error(path: &str, e: &serde_json::Error) -> ApiError {
     // Drop serde's " at line 1 column 42" suffix: positions mean nothing to most clients.
     let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
     match e.classify() {
-        Category::Syntax | Category::Eof | Category::Io => ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {message}.")),
+        Category::Syntax | Category::Eof | Category::Io => {
+            ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {message}."))
+        }
         Category::Data => {
             let base = if path == "." { String::new() } else { path.to_owned() };
             let join = |name: &str| if base.is_empty() { name.to_owned() } else { format!("{base}.{name}") };
@@ -90,15 +96,15 @@ fn json_error(path: &str, e: &serde_json::Error) -> ApiError {
             } else {
                 ("invalid_field", if base.is_empty() { "body".to_owned() } else { base })
             };
-            ApiError::unprocessable(code, &field, format!("{field}: {message}."))
+            let message = if code == "invalid_field" { format!("{field}: {message}.") } else { format!("{message}.") };
+            ApiError::unprocessable(code, &field, message)
         }
     }
 }
 
 pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(|err, _req| {
-        ApiError::not_found("not_found", format!("Nothing is found at this address ({err}).")).into()
-    })
+    web::PathConfig::default()
+        .error_handler(|err, _req| ApiError::not_found("not_found", format!("Nothing is found at this address ({err}).")).into())
 }
 
 pub fn query_config() -> web::QueryConfig {

@@ -102,11 +102,7 @@ pub async fn write_batch(conn: &mut AsyncPgConnection, batch: &BatchWrite) -> Qu
 
 /// Multi-row insert; a reference that collides with an existing one is drawn again (with
 /// 29⁸ references per city this is a formality, but it must not fail a whole batch).
-async fn insert_bookings(
-    conn: &mut AsyncPgConnection,
-    rows: &[NewBooking],
-    new_references: &mut HashMap<Uuid, String>,
-) -> QueryResult<()> {
+async fn insert_bookings(conn: &mut AsyncPgConnection, rows: &[NewBooking], new_references: &mut HashMap<Uuid, String>) -> QueryResult<()> {
     let mut todo: Vec<NewBooking> = rows.to_vec();
     for _ in 0..8 {
         let inserted: HashSet<Uuid> = diesel::insert_into(bookings::table)
@@ -131,12 +127,8 @@ async fn insert_bookings(
 }
 
 pub async fn by_reference(conn: &mut AsyncPgConnection, reference: &str) -> QueryResult<Option<(BookingRow, Vec<AttendeeRow>)>> {
-    let booking: Option<BookingRow> = bookings::table
-        .filter(bookings::reference.eq(reference))
-        .select(BookingRow::as_select())
-        .first(conn)
-        .await
-        .optional()?;
+    let booking: Option<BookingRow> =
+        bookings::table.filter(bookings::reference.eq(reference)).select(BookingRow::as_select()).first(conn).await.optional()?;
     let Some(booking) = booking else { return Ok(None) };
     let people = attendees::table
         .filter(attendees::booking_id.eq(booking.id))

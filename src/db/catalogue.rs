@@ -21,11 +21,7 @@ pub struct CityEventDetails {
 }
 
 pub async fn masterclass_events(conn: &mut diesel_async::AsyncPgConnection) -> QueryResult<Vec<MasterclassEventRow>> {
-    masterclass_events::table
-        .select(MasterclassEventRow::as_select())
-        .order(masterclass_events::id)
-        .load(conn)
-        .await
+    masterclass_events::table.select(MasterclassEventRow::as_select()).order(masterclass_events::id).load(conn).await
 }
 
 /// Every city event (any status), soonest first.
@@ -82,10 +78,7 @@ async fn taxes_by_province(conn: &mut diesel_async::AsyncPgConnection) -> QueryR
 
 /// The holds that still occupy seats of a city event, with their expiry: what an actor rebuilds
 /// its memory from.
-pub async fn active_holds(
-    conn: &mut diesel_async::AsyncPgConnection,
-    city_event_id: i64,
-) -> QueryResult<Vec<(Uuid, i32, DateTime<Utc>)>> {
+pub async fn active_holds(conn: &mut diesel_async::AsyncPgConnection, city_event_id: i64) -> QueryResult<Vec<(Uuid, i32, DateTime<Utc>)>> {
     bookings::table
         .filter(bookings::city_event_id.eq(city_event_id))
         .filter(bookings::status.eq("held"))

@@ -41,7 +41,10 @@ impl DbError {
         match self {
             DbError::Unavailable(_) => true,
             DbError::Query(diesel::result::Error::DatabaseError(kind, _)) => {
-                matches!(kind, diesel::result::DatabaseErrorKind::ClosedConnection | diesel::result::DatabaseErrorKind::SerializationFailure)
+                matches!(
+                    kind,
+                    diesel::result::DatabaseErrorKind::ClosedConnection | diesel::result::DatabaseErrorKind::SerializationFailure
+                )
             }
             DbError::Query(diesel::result::Error::BrokenTransactionManager) => true,
             DbError::Query(_) => false,

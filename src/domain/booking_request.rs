@@ -101,10 +101,7 @@ impl RawBookingRequest {
             attendees.push(Attendee { name: Some((first, last)), email });
         }
         if attendees.is_empty() && quantity.get() == 1 {
-            attendees.push(Attendee {
-                name: Some((buyer.first_name.clone(), buyer.last_name.clone())),
-                email: Some(buyer.email.clone()),
-            });
+            attendees.push(Attendee { name: Some((buyer.first_name.clone(), buyer.last_name.clone())), email: Some(buyer.email.clone()) });
         }
         while attendees.len() < usize::from(quantity.get()) {
             attendees.push(Attendee { name: None, email: None });
@@ -161,9 +158,7 @@ mod tests {
 
     #[test]
     fn group_names_may_come_later() {
-        let req = raw(3, vec![RawAttendee { first_name: "Luc".into(), last_name: "Roy".into(), email: None }])
-            .parse(10)
-            .unwrap();
+        let req = raw(3, vec![RawAttendee { first_name: "Luc".into(), last_name: "Roy".into(), email: None }]).parse(10).unwrap();
         assert_eq!(req.attendees.len(), 3);
         assert!(req.attendees[0].name.is_some());
         assert!(req.attendees[2].name.is_none());

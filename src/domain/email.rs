@@ -19,9 +19,7 @@ impl Email {
         if local.is_empty() || local.len() > 64 || domain.contains('@') {
             return Err(bad("the part before the @ is not valid"));
         }
-        let local_ok = local
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c))
+        let local_ok = local.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c))
             && !local.starts_with('.')
             && !local.ends_with('.')
             && !local.contains("..");

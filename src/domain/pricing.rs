@@ -88,8 +88,20 @@ mod tests {
 
     fn gst_qst() -> Vec<TaxRate> {
         vec![
-            TaxRate { code: "GST".into(), label_en: "GST".into(), label_fr: "TPS".into(), rate_per_100k: 5000, registration_number: "1".into() },
-            TaxRate { code: "QST".into(), label_en: "QST".into(), label_fr: "TVQ".into(), rate_per_100k: 9975, registration_number: "2".into() },
+            TaxRate {
+                code: "GST".into(),
+                label_en: "GST".into(),
+                label_fr: "TPS".into(),
+                rate_per_100k: 5000,
+                registration_number: "1".into(),
+            },
+            TaxRate {
+                code: "QST".into(),
+                label_en: "QST".into(),
+                label_fr: "TVQ".into(),
+                rate_per_100k: 9975,
+                registration_number: "2".into(),
+            },
         ]
     }
 

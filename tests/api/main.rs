@@ -1,0 +1,11 @@
+//! One integration-test binary: every test spawns the real application on a random port against
+//! its own PostgreSQL database, cloned from a migrated and seeded template.
+
+mod helpers;
+
+mod bookings;
+mod catalogue;
+mod concurrency;
+mod database;
+mod errors;
+mod lifecycle;
