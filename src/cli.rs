@@ -21,4 +21,23 @@ pub enum Command {
     Migrate,
     /// Insert the demo catalogue (idempotent) and exit.
     Seed,
+    /// Payment operations.
+    Payments {
+        #[command(subcommand)]
+        command: PaymentsCommand,
+    },
+    /// Refund a paid booking through Stripe (full by default); a full refund releases its seats.
+    Refund {
+        /// The booking reference, e.g. TOR-7KQ2-M9XD.
+        reference: String,
+        /// Refund only this many cents (a partial refund keeps the seats).
+        #[arg(long)]
+        amount_cents: Option<i64>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PaymentsCommand {
+    /// One reconciliation pass now: ask Stripe about intents left open and apply its answers.
+    Reconcile,
 }

@@ -79,7 +79,22 @@ pub struct Settings {
     pub actor_max_batch: usize,
     pub actor_max_inflight: usize,
     pub commit_timeout_ms: u64,
+    pub actor_resync_interval_ms: u64,
     pub hold_strategy: HoldStrategy,
+    /// Empty: the demo starts the local Stripe stand-in and uses its keys.
+    #[serde(default)]
+    pub stripe_secret_key: Secret,
+    #[serde(default)]
+    pub stripe_publishable_key: String,
+    #[serde(default)]
+    pub stripe_webhook_secret: Secret,
+    pub stripe_api_base: String,
+    pub stripe_timeout_ms: u64,
+    pub stripe_max_attempts: u32,
+    /// Cron expression (with seconds) of the reconciliation pass.
+    pub reconcile_cron: String,
+    /// Intents older than this without a final state are asked about.
+    pub reconcile_after_minutes: i64,
 }
 
 /// Environment variables that override the files, by setting name.
@@ -101,7 +116,16 @@ const ENV_KEYS: &[&str] = &[
     "actor_max_batch",
     "actor_max_inflight",
     "commit_timeout_ms",
+    "actor_resync_interval_ms",
     "hold_strategy",
+    "stripe_secret_key",
+    "stripe_publishable_key",
+    "stripe_webhook_secret",
+    "stripe_api_base",
+    "stripe_timeout_ms",
+    "stripe_max_attempts",
+    "reconcile_cron",
+    "reconcile_after_minutes",
 ];
 
 /// The folder that holds `default.toml`: `APP_CONFIG_DIR`, else `./config`, else the one beside
@@ -151,6 +175,10 @@ impl Settings {
                 "HOLD_STRATEGY=row_lock is a benchmark baseline, not for production"
             );
             anyhow::ensure!(!self.seed_demo, "SEED_DEMO cannot be on in production");
+            anyhow::ensure!(
+                !self.stripe_secret_key.is_empty() && !self.stripe_webhook_secret.is_empty() && !self.stripe_publishable_key.is_empty(),
+                "STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET must be set in production"
+            );
         }
         anyhow::ensure!(self.hold_ttl_seconds >= 1, "HOLD_TTL_SECONDS must be at least 1");
         anyhow::ensure!(self.actor_max_batch >= 1 && self.actor_max_inflight >= 1, "actor limits must be at least 1");
@@ -171,6 +199,7 @@ impl Settings {
             max_inflight: self.actor_max_inflight,
             expiry_tick: std::time::Duration::from_millis(self.hold_expiry_tick_ms.max(10)),
             commit_timeout: std::time::Duration::from_millis(self.commit_timeout_ms.max(100)),
+            resync_every: std::time::Duration::from_millis(self.actor_resync_interval_ms.max(100)),
         }
     }
 }

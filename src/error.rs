@@ -171,3 +171,44 @@ impl From<ReservationError> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<crate::payments::PaymentError> for ApiError {
+    fn from(e: crate::payments::PaymentError) -> Self {
+        use crate::payments::stripe_client::StripeError;
+        use crate::payments::PaymentError as P;
+        match e {
+            P::BookingNotFound => ApiError::not_found("booking_not_found", "No booking matches this reference and e-mail address."),
+            P::NotPayable(status) => {
+                let why = match status {
+                    crate::domain::BookingStatus::Confirmed | crate::domain::BookingStatus::Refunded => "it is already paid",
+                    crate::domain::BookingStatus::Expired => "its hold expired; please book again",
+                    _ => "it was cancelled",
+                };
+                ApiError::conflict("not_payable", format!("This booking cannot be paid: {why}.")).with_status(status.as_str())
+            }
+            P::NotRefundable(status) => {
+                ApiError::conflict("not_refundable", "Only a paid booking can be refunded.").with_status(status.as_str())
+            }
+            P::InvalidAmount(msg) => ApiError::unprocessable("invalid_amount", "amount_cents", msg),
+            P::Stripe(StripeError::Unavailable(detail)) => {
+                tracing::warn!(%detail, "Stripe unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "payment_provider_unavailable",
+                    "Payments are briefly unavailable; please try again in a moment. You have not been charged.",
+                )
+                .retry_after(5)
+            }
+            P::Stripe(e @ StripeError::Api { .. }) => {
+                tracing::error!(error = %e, "Stripe refused a request");
+                ApiError::new(
+                    StatusCode::BAD_GATEWAY,
+                    "payment_provider_error",
+                    "The payment provider refused the request; nothing was charged.",
+                )
+            }
+            P::Db(e) => e.into(),
+            P::Seats(e) => e.into(),
+        }
+    }
+}

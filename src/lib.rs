@@ -9,6 +9,7 @@ pub mod db; // schema, rows, queries, pools, migrations, seed
 pub mod domain; // pure types and rules
 pub mod embedded_postgres; // the database when none is configured
 pub mod error; // errors → HTTP
+pub mod payments; // Stripe: intents, webhooks, reconciliation, refunds, the local stand-in
 pub mod startup; // wiring
 pub mod telemetry; // tracing
 pub mod web; // server-rendered pages

@@ -1,5 +1,5 @@
 use anyhow::Context;
-use billetterie::cli::{Cli, Command};
+use billetterie::cli::{Cli, Command, PaymentsCommand};
 use billetterie::config::{AppEnv, Settings};
 use billetterie::startup::{self, Application};
 use billetterie::telemetry;
@@ -38,6 +38,53 @@ async fn main() -> anyhow::Result<()> {
             .await??;
             println!("Demo catalogue seeded.");
         }
+        Command::Payments { command: PaymentsCommand::Reconcile } => {
+            let (payments, _pool, _db) = offline_payments(&settings).await?;
+            let older_than = chrono::Duration::minutes(settings.reconcile_after_minutes);
+            let report = payments.reconcile(older_than).await?;
+            println!(
+                "Reconciliation: {} intents checked, {} could not be settled, {} recorded events applied.",
+                report.intents_checked, report.intents_failed, report.events_applied
+            );
+        }
+        Command::Refund { reference, amount_cents } => {
+            let (payments, pool, _db) = offline_payments(&settings).await?;
+            let reference = billetterie::domain::BookingReference::parse(&reference)?;
+            let mut conn = billetterie::db::connection(&pool).await?;
+            let (booking, _) = billetterie::db::bookings::by_reference(&mut conn, reference.as_str())
+                .await?
+                .with_context(|| format!("no booking {reference}"))?;
+            drop(conn);
+            let outcome = payments.refund(&booking, amount_cents).await?;
+            println!(
+                "Refunded {} cents (refund {}); {} cents refunded in all; booking {} is {}.",
+                outcome.amount_cents,
+                outcome.refund_id,
+                outcome.total_refunded_cents,
+                reference,
+                outcome.booking_status.as_str()
+            );
+        }
     }
     Ok(())
+}
+
+/// The payments service for a command-line process: no actors here, so seat changes go through
+/// the database (the server's actor picks them up at its next drift check).
+async fn offline_payments(
+    settings: &Settings,
+) -> anyhow::Result<(billetterie::payments::Payments, billetterie::db::AsyncPool, billetterie::embedded_postgres::ResolvedDatabase)> {
+    anyhow::ensure!(
+        !settings.stripe_secret_key.is_empty(),
+        "set STRIPE_SECRET_KEY (and STRIPE_API_BASE for a stand-in): the demo's Stripe stand-in lives inside the server process"
+    );
+    let db = startup::resolve_database(settings).await?;
+    let pool = billetterie::db::async_pool(db.url(), 4)?;
+    let payments = billetterie::payments::Payments::new(
+        pool.clone(),
+        startup::stripe_client(settings),
+        settings.stripe_publishable_key.clone(),
+        billetterie::payments::SeatKeeper::Database,
+    );
+    Ok((payments, pool, db))
 }

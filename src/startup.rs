@@ -10,11 +10,15 @@ use actix_web::{web, App, HttpServer};
 use diesel::Connection;
 use tracing_actix_web::TracingLogger;
 
+use crate::actors::payment::{PaymentActor, Reconcile};
 use crate::actors::Registry;
 use crate::api::{self, AppState};
 use crate::config::Settings;
 use crate::db::{self, AsyncPool};
 use crate::embedded_postgres::{self, ResolvedDatabase};
+use crate::payments::stand_in::{StandInConfig, StripeStandIn};
+use crate::payments::stripe_client::StripeClient;
+use crate::payments::{Payments, SeatKeeper};
 
 pub struct Application {
     port: u16,
@@ -22,6 +26,34 @@ pub struct Application {
     state: AppState,
     arbiter: actix_rt::Arbiter,
     database: ResolvedDatabase,
+    stand_in: Option<StripeStandIn>,
+    scheduler: Option<tokio_cron_scheduler::JobScheduler>,
+}
+
+/// The Stripe client the settings describe.
+pub fn stripe_client(settings: &Settings) -> StripeClient {
+    StripeClient::new(
+        &settings.stripe_api_base,
+        settings.stripe_secret_key.clone(),
+        std::time::Duration::from_millis(settings.stripe_timeout_ms.max(100)),
+        settings.stripe_max_attempts,
+    )
+}
+
+/// Reconciliation on the configured cron schedule, as a message to the payment actor.
+async fn schedule_reconciliation(cron: &str, actor: actix::Addr<PaymentActor>) -> anyhow::Result<tokio_cron_scheduler::JobScheduler> {
+    use tokio_cron_scheduler::{Job, JobScheduler};
+    let scheduler = JobScheduler::new().await?;
+    let job = Job::new_async(cron, move |_id, _scheduler| {
+        let actor = actor.clone();
+        Box::pin(async move {
+            let _ = actor.send(Reconcile).await;
+        })
+    })
+    .map_err(|e| anyhow::anyhow!("RECONCILE_CRON {cron:?} is not a valid cron expression: {e}"))?;
+    scheduler.add(job).await?;
+    scheduler.start().await?;
+    Ok(scheduler)
 }
 
 /// Migrates (and seeds when asked) through a plain connection: blocking work, run off the runtime.
@@ -63,16 +95,41 @@ impl Application {
         Self::build_with_pool(settings, pool, database).await
     }
 
-    async fn build_with_pool(settings: Settings, pool: AsyncPool, database: ResolvedDatabase) -> anyhow::Result<Self> {
+    async fn build_with_pool(mut settings: Settings, pool: AsyncPool, database: ResolvedDatabase) -> anyhow::Result<Self> {
+        // No Stripe keys: the local stand-in plays Stripe (demo, tests, offline machines).
+        let stand_in = if settings.stripe_secret_key.is_empty() {
+            let stand_in = StripeStandIn::start(StandInConfig::generated())?;
+            let keys = stand_in.config();
+            settings.stripe_secret_key = crate::config::Secret::new(keys.secret_key);
+            settings.stripe_publishable_key = keys.publishable_key;
+            settings.stripe_webhook_secret = crate::config::Secret::new(keys.webhook_secret);
+            settings.stripe_api_base = stand_in.base_url();
+            tracing::info!(base = %settings.stripe_api_base, "no STRIPE_SECRET_KEY: using the local Stripe stand-in (test cards only)");
+            Some(stand_in)
+        } else {
+            None
+        };
         // Actors live on their own thread so HTTP work and commits do not share a run queue.
         let arbiter = actix_rt::Arbiter::new();
         let registry = Registry::start(pool.clone(), settings.actor_settings(), arbiter.handle()).await?;
         if !registry.wait_ready(std::time::Duration::from_secs(30)).await {
             tracing::warn!("some city event actors are still loading; they refuse holds until ready");
         }
+        let payments = Arc::new(Payments::new(
+            pool.clone(),
+            stripe_client(&settings),
+            settings.stripe_publishable_key.clone(),
+            SeatKeeper::Actors(registry.clone()),
+        ));
+        let payment_actor =
+            PaymentActor::start(payments.clone(), chrono::Duration::minutes(settings.reconcile_after_minutes), &arbiter.handle());
+        let scheduler = Some(schedule_reconciliation(&settings.reconcile_cron, payment_actor.clone()).await?);
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
-        let state = AppState { pool, registry, settings: Arc::new(settings) };
+        if let Some(s) = &stand_in {
+            s.set_webhook_url(&format!("http://127.0.0.1:{port}/api/v1/webhooks/stripe"));
+        }
+        let state = AppState { pool, registry, settings: Arc::new(settings), payments, payment_actor };
         let data = web::Data::new(state.clone());
         let server = HttpServer::new(move || {
             App::new()
@@ -85,7 +142,7 @@ impl Application {
         .shutdown_timeout(15)
         .listen(listener)?
         .run();
-        Ok(Self { port, server, state, arbiter, database })
+        Ok(Self { port, server, state, arbiter, database, stand_in, scheduler })
     }
 
     pub fn port(&self) -> u16 {
@@ -108,6 +165,11 @@ impl Application {
         self.server.handle()
     }
 
+    /// The local Stripe stand-in, when the settings had no Stripe keys.
+    pub fn stripe_stand_in(&self) -> Option<StripeStandIn> {
+        self.stand_in.clone()
+    }
+
     pub fn actor_arbiter(&self) -> actix_rt::ArbiterHandle {
         self.arbiter.handle()
     }
@@ -115,8 +177,14 @@ impl Application {
     /// Serves until the server stops (SIGINT/SIGTERM: stop accepting, finish in-flight requests),
     /// then stops the actors and, if this process started one, the private PostgreSQL cluster.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let Self { server, arbiter, database, .. } = self;
+        let Self { server, arbiter, database, stand_in, scheduler, .. } = self;
         let result = server.await;
+        if let Some(mut scheduler) = scheduler {
+            let _ = scheduler.shutdown().await;
+        }
+        if let Some(s) = stand_in {
+            s.stop().await;
+        }
         arbiter.stop();
         drop(database);
         result

@@ -43,6 +43,8 @@ pub struct ActorSettings {
     pub expiry_tick: Duration,
     /// A commit taking longer than this is abandoned and treated as failed.
     pub commit_timeout: Duration,
+    /// How often an idle actor compares its counts with the database (drift check).
+    pub resync_every: Duration,
 }
 
 /// What is sold and at which price: fixed for the life of an actor (a change restarts it).
@@ -189,6 +191,8 @@ pub struct CityEventActor {
     pending: Vec<Op>,
     flushing: bool,
     restart_requested: bool,
+    /// Batches completed; a drift check started before a commit ended is discarded.
+    generation: u64,
     snapshot: Arc<SeatSnapshot>,
 }
 
@@ -199,6 +203,7 @@ impl Actor for CityEventActor {
         // Requests arrive by `do_send`, which ignores actix's mailbox capacity: admission is
         // bounded by `CityEventHandle`'s permits instead, so a full mailbox never blocks a worker.
         ctx.run_interval(self.settings.expiry_tick, |_, ctx| ctx.notify(Tick));
+        ctx.run_interval(self.settings.resync_every, |act, ctx| act.check_drift(ctx));
         if self.seats.is_none() {
             self.reload(ctx);
         }
@@ -261,6 +266,38 @@ impl CityEventActor {
         }));
     }
 
+    fn idle(&self) -> bool {
+        self.seats.is_some() && !self.flushing && self.pending.is_empty() && !self.restart_requested
+    }
+
+    /// Another writer (the command line, an operator's SQL) may have changed this city event's
+    /// seats in the database. When idle, compare the counters and reload on any difference; the
+    /// database is the arbiter.
+    fn check_drift(&mut self, ctx: &mut Context<Self>) {
+        if !self.idle() {
+            return;
+        }
+        let generation = self.generation;
+        let pool = self.pool.clone();
+        let id = self.offer.id;
+        let fut = async move {
+            let mut conn = db::connection(&pool).await.ok()?;
+            db::catalogue::seat_counters(&mut conn, id.0).await.ok()
+        };
+        ctx.spawn(fut.into_actor(self).map(move |counters, act, ctx| {
+            let Some((capacity, held, sold)) = counters else { return };
+            if act.generation != generation || !act.idle() {
+                return;
+            }
+            let Some(seats) = act.seats.as_ref() else { return };
+            if (seats.capacity, seats.held, seats.sold) != (capacity, held, sold) {
+                warn!(city_event_id = %act.offer.id, memory = ?(seats.capacity, seats.held, seats.sold), database = ?(capacity, held, sold),
+                    "seat counts changed outside this actor; reloading");
+                act.reload(ctx);
+            }
+        }));
+    }
+
     /// Start writing the next batch unless one is being written.
     fn flush(&mut self, ctx: &mut Context<Self>) {
         if self.flushing || self.pending.is_empty() || self.seats.is_none() {
@@ -305,6 +342,7 @@ impl CityEventActor {
                 .into_actor(self)
                 .map(move |result, act, ctx| {
                     act.flushing = false;
+                    act.generation += 1;
                     act.complete(ops, result, ctx);
                     if act.restart_requested {
                         ctx.stop();
@@ -332,6 +370,7 @@ impl CityEventActor {
         };
         let Some(seats) = self.seats.as_mut() else { return };
         let mut diverged = false;
+        let mut changed = outcome.changed;
         for op in ops {
             match op {
                 Op::Hold { prepared, reply } => {
@@ -344,7 +383,7 @@ impl CityEventActor {
                     let _ = reply.send(Ok(HoldReceipt { booking_id: id, reference, quote: prepared.quote, expires_at }));
                 }
                 Op::ConfirmHeld { id, qty, reply } => {
-                    if outcome.changed.contains(&id) {
+                    if changed.remove(&(id, Transition::ConfirmHeld)) {
                         seats.held -= qty;
                         seats.sold += qty;
                         let _ = reply.send(Ok(()));
@@ -354,7 +393,7 @@ impl CityEventActor {
                     }
                 }
                 Op::ConfirmLate { id, qty, reply } => {
-                    if outcome.changed.contains(&id) {
+                    if changed.remove(&(id, Transition::ConfirmLate)) {
                         let _ = reply.send(Ok(()));
                     } else {
                         seats.sold -= qty;
@@ -366,7 +405,7 @@ impl CityEventActor {
                     if held_before {
                         seats.releasing.remove(&id);
                     }
-                    if outcome.changed.contains(&id) {
+                    if changed.remove(&(id, transition)) {
                         if held_before {
                             seats.held -= qty;
                         } else {
@@ -608,6 +647,7 @@ impl CityEventHandle {
             pending: Vec::new(),
             flushing: false,
             restart_requested: false,
+            generation: 0,
             snapshot: snapshot.clone(),
         };
         let addr = Supervisor::start_in_arbiter(arbiter, move |_| actor);

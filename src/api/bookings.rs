@@ -8,6 +8,7 @@ use super::views::{BookingCreated, BookingView};
 use super::AppState;
 use crate::config::HoldStrategy;
 use crate::db;
+use crate::db::models::{AttendeeRow, BookingRow};
 use crate::domain::booking_request::RawBookingRequest;
 use crate::domain::{BookingReference, BookingStatus, Email};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -82,7 +83,7 @@ fn not_found() -> ApiError {
 
 /// The booking if the reference exists and the e-mail is its buyer's; the same 404 otherwise, so
 /// the endpoint reveals nothing about references it is not given the proof for.
-async fn owned_booking(state: &AppState, reference: &str, email: &str) -> ApiResult<BookingView> {
+pub(crate) async fn owned_booking_row(state: &AppState, reference: &str, email: &str) -> ApiResult<(BookingRow, Vec<AttendeeRow>)> {
     let reference = BookingReference::parse(reference).map_err(|_| not_found())?;
     let email = Email::parse(email).map_err(|_| not_found())?;
     let mut conn = db::connection(&state.pool).await?;
@@ -90,6 +91,11 @@ async fn owned_booking(state: &AppState, reference: &str, email: &str) -> ApiRes
     if booking.buyer_email != email.as_str() {
         return Err(not_found());
     }
+    Ok((booking, people))
+}
+
+async fn owned_booking(state: &AppState, reference: &str, email: &str) -> ApiResult<BookingView> {
+    let (booking, people) = owned_booking_row(state, reference, email).await?;
     Ok(BookingView::new(booking, people))
 }
 

@@ -7,12 +7,15 @@ pub mod extract;
 pub mod health;
 pub mod masterclass;
 pub mod openapi;
+pub mod payments;
 pub mod views;
+pub mod webhooks;
 
 use std::sync::Arc;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use crate::actors::payment::PaymentActor;
 use crate::actors::Registry;
 use crate::config::Settings;
 use crate::db::AsyncPool;
@@ -24,6 +27,8 @@ pub struct AppState {
     pub pool: AsyncPool,
     pub registry: Arc<Registry>,
     pub settings: Arc<Settings>,
+    pub payments: Arc<crate::payments::Payments>,
+    pub payment_actor: actix::Addr<PaymentActor>,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -38,6 +43,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/bookings/create", web::post().to(bookings::create))
             .route("/bookings/{reference}", web::get().to(bookings::get))
             .route("/bookings/{reference}/cancel", web::post().to(bookings::cancel))
+            .route("/payments/create-intent", web::post().to(payments::create_intent))
+            .service(
+                web::resource("/webhooks/stripe")
+                    // Stripe events can be larger than booking requests.
+                    .app_data(web::PayloadConfig::new(1024 * 1024))
+                    .route(web::post().to(webhooks::stripe)),
+            )
             .default_service(web::to(not_found)),
     )
     .route("/health", web::get().to(health::get));

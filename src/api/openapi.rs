@@ -1,7 +1,7 @@
 use actix_web::HttpResponse;
 use utoipa::OpenApi;
 
-use super::{availability, bookings, health, masterclass, views};
+use super::{availability, bookings, health, masterclass, payments, views, webhooks};
 use crate::actors::Availability;
 use crate::domain::booking_request::{RawAttendee, RawBookingRequest, RawBuyer};
 use crate::domain::taxes::TaxLine;
@@ -13,16 +13,16 @@ use crate::error::{ErrorBody, ErrorDetail};
     info(title = "Billetterie API", version = "1", description = "Seats for the Russ Harris ACT masterclass tour. Amounts are integer cents (CAD)."),
     paths(
         masterclass::events, masterclass::cities, availability::get,
-        bookings::create, bookings::get, bookings::cancel, health::get,
+        bookings::create, bookings::get, bookings::cancel, payments::create_intent, webhooks::stripe, health::get,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, Availability, TaxLine, ActExperience, BookingStatus, Language,
         RawBookingRequest, RawBuyer, RawAttendee, bookings::CancelRequest,
         views::Localized, views::VenueView, views::PricesView, views::TaxRateView, views::CityEventView, views::CityView,
         views::MasterclassEventView, views::BookingCreated, views::BuyerView, views::AttendeeView, views::BookingView,
-        health::Health, health::ActorsHealth,
+        health::Health, health::ActorsHealth, payments::CreateIntentRequest, crate::payments::IntentView, webhooks::WebhookAck,
     )),
-    tags((name = "catalogue"), (name = "bookings"), (name = "operations"))
+    tags((name = "catalogue"), (name = "bookings"), (name = "payments"), (name = "operations"))
 )]
 pub struct ApiDoc;
 

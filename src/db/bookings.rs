@@ -26,6 +26,9 @@ pub enum Transition {
 }
 
 impl Transition {
+    const ORDER: [Transition; 5] =
+        [Transition::ExpireHeld, Transition::CancelHeld, Transition::RefundConfirmed, Transition::ConfirmHeld, Transition::ConfirmLate];
+
     fn from(self) -> &'static [&'static str] {
         match self {
             Transition::ConfirmHeld | Transition::CancelHeld | Transition::ExpireHeld => &["held"],
@@ -56,8 +59,10 @@ pub struct BatchWrite {
 pub struct BatchOutcome {
     /// Bookings whose reference had to be drawn again (collision), with the reference stored.
     pub new_references: HashMap<Uuid, String>,
-    /// Bookings a transition did change.
-    pub changed: HashSet<Uuid>,
+    /// The (booking, transition) pairs that changed a row. Keyed by transition too: the same
+    /// booking can legitimately change twice in one batch (a hold expires, then a late payment
+    /// confirms it), while a duplicate request of the same kind changes it only once.
+    pub changed: HashSet<(Uuid, Transition)>,
 }
 
 /// Writes a batch in one transaction: inserts first, then status changes grouped by kind (one
@@ -75,7 +80,11 @@ pub async fn write_batch(conn: &mut AsyncPgConnection, batch: &BatchWrite) -> Qu
             by_kind.entry(*t).or_default().push(*id);
         }
         let now = Utc::now();
-        for (t, ids) in by_kind {
+        // Seats are freed before they are taken again, so a late confirmation can use the seats of
+        // the very hold that expires in the same batch, and the CHECK sees the final counts grow
+        // only after they shrank.
+        for t in Transition::ORDER {
+            let Some(ids) = by_kind.remove(&t) else { continue };
             let target = bookings::table.filter(bookings::id.eq_any(&ids)).filter(bookings::status.eq_any(t.from()));
             let changed: Vec<Uuid> = match t {
                 Transition::ConfirmHeld | Transition::ConfirmLate => {
@@ -93,7 +102,7 @@ pub async fn write_batch(conn: &mut AsyncPgConnection, batch: &BatchWrite) -> Qu
                         .await?
                 }
             };
-            outcome.changed.extend(changed);
+            outcome.changed.extend(changed.into_iter().map(|id| (id, t)));
         }
         Ok(outcome)
     })

@@ -104,3 +104,12 @@ pub async fn promo_percent(
         .await
         .optional()
 }
+
+/// (capacity, seats_held, seats_sold) as the database counts them.
+pub async fn seat_counters(conn: &mut diesel_async::AsyncPgConnection, city_event_id: i64) -> QueryResult<(i32, i32, i32)> {
+    city_events::table
+        .find(city_event_id)
+        .select((city_events::capacity, city_events::seats_held, city_events::seats_sold))
+        .first(conn)
+        .await
+}

@@ -6,6 +6,7 @@
 pub mod bookings;
 pub mod catalogue;
 pub mod models;
+pub mod payments;
 pub mod schema;
 pub mod seed;
 

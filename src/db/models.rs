@@ -146,3 +146,18 @@ pub struct NewAttendee {
     pub last_name: Option<String>,
     pub email: Option<String>,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = payments, check_for_backend(diesel::pg::Pg))]
+pub struct PaymentRow {
+    pub id: i64,
+    pub booking_id: Uuid,
+    pub payment_intent_id: String,
+    pub amount_cents: i64,
+    pub amount_refunded_cents: i64,
+    pub currency: String,
+    pub status: String,
+    pub flagged_reason: Option<String>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+}

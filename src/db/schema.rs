@@ -119,6 +119,21 @@ diesel::table! {
         flagged_reason -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        last_error -> Nullable<Text>,
+        flagged_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    stripe_events (id) {
+        id -> Text,
+        #[sql_name = "type"]
+        kind -> Text,
+        payload -> Jsonb,
+        received_at -> Timestamptz,
+        processed_at -> Nullable<Timestamptz>,
+        attempts -> Int4,
+        last_error -> Nullable<Text>,
     }
 }
 
@@ -177,5 +192,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     payments,
     promo_codes,
     sales_taxes,
+    stripe_events,
     venues,
 );

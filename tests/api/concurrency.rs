@@ -113,3 +113,20 @@ async fn holds_cancels_and_confirms_interleaved_keep_memory_and_database_equal()
     let taken: i64 = join_all(tasks).await.into_iter().sum();
     assert_all_agree(&app, id, taken).await;
 }
+
+#[actix_web::test]
+async fn the_same_confirmation_or_refund_sent_many_times_at_once_counts_once() {
+    let app = Arc::new(spawn_app().await);
+    let id = app.city_event_of("toronto");
+    let handle = app.registry.handle(billetterie::domain::CityEventId(id)).unwrap();
+    let (_, booking_id) = app.held(id, 3).await;
+    let confirms = join_all((0..20).map(|_| handle.confirm(booking_id, 3))).await;
+    assert!(confirms.iter().any(|r| r.is_ok()));
+    assert_all_agree(&app, id, 3).await;
+    assert_eq!(app.availability(id).await["sold"], 3);
+
+    let refunds = join_all((0..20).map(|_| handle.refund(booking_id, 3))).await;
+    assert_eq!(refunds.iter().filter(|r| r.is_ok()).count(), 1, "one refund frees the seats, the others are told it is done");
+    assert_all_agree(&app, id, 0).await;
+    assert_eq!(app.availability(id).await["available"], 250);
+}

@@ -9,9 +9,25 @@ use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
-/// The server tests use: `TEST_DATABASE_URL`, else the machine's PostgreSQL.
+/// The server tests use: `TEST_DATABASE_URL`, else the embedded default like `cargo run` (the
+/// PostgreSQL on 127.0.0.1:5432, or a private cluster started from the system's binaries under
+/// `target/test-postgres`, left running for the next test run).
 pub fn admin_url() -> String {
-    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
+            return url;
+        }
+        let data_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("test-postgres");
+        let resolved =
+            billetterie::embedded_postgres::resolve(None, "postgres://postgres@127.0.0.1:5432/postgres", &data_dir, 54330, "postgres")
+                .expect("a PostgreSQL for the tests");
+        let url = resolved.url().to_owned();
+        // Never dropped: the cluster (if one was started) outlives the tests and is reused.
+        std::mem::forget(resolved);
+        url
+    })
+    .clone()
 }
 
 fn url_for(db: &str) -> String {
@@ -157,6 +173,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub registry: Arc<Registry>,
+    pub stripe: billetterie::payments::stand_in::StripeStandIn,
+    pub state: billetterie::api::AppState,
     server: actix_web::dev::ServerHandle,
     stopped: Option<tokio::sync::oneshot::Receiver<()>>,
     // Declared last: dropped after the server stops.
@@ -191,13 +209,15 @@ pub async fn spawn_app_on(db: Arc<TestDb>, tweak: impl FnOnce(&mut Settings)) ->
     let address = format!("http://127.0.0.1:{}", app.port());
     let server = app.server_handle();
     let registry = app.registry();
+    let stripe = app.stripe_stand_in().expect("tests run against the Stripe stand-in");
+    let state = app.state().clone();
     let (tx, rx) = tokio::sync::oneshot::channel();
     actix_rt::spawn(async move {
         let _ = app.run_until_stopped().await;
         let _ = tx.send(());
     });
     let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).pool_max_idle_per_host(4096).build().unwrap();
-    TestApp { address, client, registry, server, stopped: Some(rx), db }
+    TestApp { address, client, registry, stripe, state, server, stopped: Some(rx), db }
 }
 
 impl TestApp {
@@ -247,6 +267,31 @@ impl TestApp {
 
     pub fn bookings_count(&self) -> i64 {
         self.db.scalar("SELECT count(*) FROM bookings") + self.db.scalar("SELECT count(*) FROM attendees")
+    }
+}
+
+impl TestApp {
+    /// Holds seats and returns (reference, booking id).
+    pub async fn held(&self, city_event_id: i64, quantity: i64) -> (String, uuid::Uuid) {
+        let (status, body) = self.hold(city_event_id, quantity).await;
+        assert_eq!(status, 201, "{body}");
+        (body["reference"].as_str().unwrap().to_owned(), body["booking_id"].as_str().unwrap().parse().unwrap())
+    }
+
+    pub async fn create_intent(&self, reference: &str) -> (u16, Value) {
+        self.post_json("/api/v1/payments/create-intent", &json!({"reference": reference, "email": "marie.tremblay@example.ca"})).await
+    }
+
+    pub fn booking_status(&self, reference: &str) -> String {
+        #[derive(QueryableByName)]
+        struct S {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            status: String,
+        }
+        let mut conn = self.db.conn();
+        let row: S =
+            diesel::sql_query(format!("SELECT status FROM bookings WHERE reference = '{reference}'")).get_result(&mut conn).unwrap();
+        row.status
     }
 }
 

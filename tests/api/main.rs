@@ -9,3 +9,4 @@ mod concurrency;
 mod database;
 mod errors;
 mod lifecycle;
+mod payments;

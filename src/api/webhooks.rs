@@ -1,0 +1,55 @@
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::AppState;
+use crate::actors::payment::ProcessEvents;
+use crate::db;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::payments::signature;
+
+#[derive(Deserialize)]
+struct EventEnvelope {
+    id: String,
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct WebhookAck {
+    pub received: bool,
+    /// True when this event id was seen before (a replay): nothing more is done.
+    pub duplicate: bool,
+}
+
+/// Stripe's webhook: signature checked on the raw body, the event recorded under its id, `200`
+/// at once; the payment actor applies it. A bad or stale signature is `400` and changes nothing;
+/// a database outage is `503` so Stripe retries.
+#[utoipa::path(post, path = "/api/v1/webhooks/stripe", tag = "payments",
+    params(("Stripe-Signature" = String, Header, description = "t=<unix seconds>,v1=<hex HMAC-SHA256>")),
+    request_body(content = String, content_type = "application/json", description = "A Stripe event"),
+    responses((status = 200, body = WebhookAck), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
+#[tracing::instrument(name = "webhooks.stripe", skip_all, fields(event_id, kind))]
+pub async fn stripe(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> ApiResult<HttpResponse> {
+    let header = req.headers().get("Stripe-Signature").and_then(|v| v.to_str().ok());
+    signature::verify(header, &body, state.settings.stripe_webhook_secret.expose(), Utc::now().timestamp(), signature::TOLERANCE_SECS)
+        .map_err(|e| {
+            tracing::warn!(error = %e, "webhook refused");
+            ApiError::bad_request("invalid_signature", format!("Webhook signature refused: {e}.")).field("Stripe-Signature")
+        })?;
+    let payload: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|_| ApiError::bad_request("malformed_event", "The event is not valid JSON."))?;
+    let envelope: EventEnvelope =
+        serde_json::from_value(payload.clone()).map_err(|_| ApiError::bad_request("malformed_event", "The event has no id or type."))?;
+    if !envelope.id.starts_with("evt_") || envelope.id.len() > 255 {
+        return Err(ApiError::bad_request("malformed_event", "The event id is not a Stripe event id.").field("id"));
+    }
+    tracing::Span::current().record("event_id", envelope.id.as_str()).record("kind", envelope.kind.as_str());
+    let mut conn = db::connection(&state.pool).await?;
+    let inserted = db::payments::record_event(&mut conn, &envelope.id, &envelope.kind, &payload).await?;
+    if inserted {
+        state.payment_actor.do_send(ProcessEvents);
+    }
+    Ok(HttpResponse::Ok().json(WebhookAck { received: true, duplicate: !inserted }))
+}
