@@ -129,7 +129,7 @@ impl Application {
         if let Some(s) = &stand_in {
             s.set_webhook_url(&format!("http://127.0.0.1:{port}/api/v1/webhooks/stripe"));
         }
-        let state = AppState { pool, registry, settings: Arc::new(settings), payments, payment_actor };
+        let state = AppState { pool, registry, settings: Arc::new(settings), payments, payment_actor, stripe_stand_in: stand_in.clone() };
         let data = web::Data::new(state.clone());
         let server = HttpServer::new(move || {
             App::new()

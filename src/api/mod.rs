@@ -29,6 +29,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub payments: Arc<crate::payments::Payments>,
     pub payment_actor: actix::Addr<PaymentActor>,
+    /// The local Stripe stand-in when no Stripe keys are configured (offline demo, tests).
+    pub stripe_stand_in: Option<crate::payments::stand_in::StripeStandIn>,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -44,6 +46,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/bookings/{reference}", web::get().to(bookings::get))
             .route("/bookings/{reference}/cancel", web::post().to(bookings::cancel))
             .route("/payments/create-intent", web::post().to(payments::create_intent))
+            .route("/payments/test-card", web::post().to(payments::test_card))
             .service(
                 web::resource("/webhooks/stripe")
                     // Stripe events can be larger than booking requests.

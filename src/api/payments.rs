@@ -5,7 +5,7 @@ use utoipa::ToSchema;
 use super::bookings::owned_booking_row;
 use super::extract::ApiJson;
 use super::AppState;
-use crate::error::{ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::payments::IntentView;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -30,4 +30,53 @@ pub async fn create_intent(state: web::Data<AppState>, body: ApiJson<CreateInten
     let (booking, _) = owned_booking_row(&state, &body.0.reference, &body.0.email).await?;
     let view = state.payments.create_intent(&booking).await?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(view))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestCardRequest {
+    pub reference: String,
+    pub email: String,
+    /// One of Stripe's test cards: 4242 4242 4242 4242 succeeds, 4000 0000 0000 9995 is declined
+    /// (insufficient funds), 4000 0025 0000 3155 requires authentication.
+    #[schema(example = "4242 4242 4242 4242")]
+    pub card_number: String,
+}
+
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct TestCardResult {
+    pub payment_intent_id: String,
+    /// Stripe's status for the intent: `succeeded`, `requires_payment_method` (declined), `requires_action`.
+    pub status: String,
+    /// Why the card was declined, if it was.
+    pub decline_message: Option<String>,
+}
+
+/// **Offline demo and tests only** (404 when real Stripe keys are configured): pays a booking's
+/// intent with a Stripe test card through the local Stripe stand-in, as Stripe.js would. The
+/// booking is then confirmed by the signed webhook, exactly as with Stripe.
+#[utoipa::path(post, path = "/api/v1/payments/test-card", tag = "payments", request_body = TestCardRequest,
+    responses((status = 200, body = TestCardResult), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn test_card(state: web::Data<AppState>, body: ApiJson<TestCardRequest>) -> ApiResult<HttpResponse> {
+    let Some(stand_in) = state.stripe_stand_in.as_ref() else {
+        return Err(ApiError::not_found("route_not_found", "Test cards are only accepted by the offline demo."));
+    };
+    let digits: String = body.0.card_number.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+    if digits.len() < 12 || digits.len() > 19 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::unprocessable("invalid_card_number", "card_number", "Enter a test card number such as 4242 4242 4242 4242."));
+    }
+    let (booking, _) = owned_booking_row(&state, &body.0.reference, &body.0.email).await?;
+    let intent = state.payments.create_intent(&booking).await?;
+    let (status, answer) = stand_in.confirm_card(&intent.payment_intent_id, &digits).await;
+    let pi = if status == 200 { &answer } else { &answer["error"]["payment_intent"] };
+    if pi.is_null() {
+        let message = answer["error"]["message"].as_str().unwrap_or("This test card is not accepted.").to_owned();
+        return Err(ApiError::unprocessable("invalid_card_number", "card_number", message));
+    }
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(TestCardResult {
+        payment_intent_id: intent.payment_intent_id,
+        status: pi["status"].as_str().unwrap_or_default().to_owned(),
+        decline_message: pi["last_payment_error"]["message"].as_str().map(str::to_owned),
+    }))
 }

@@ -226,6 +226,20 @@ impl StripeStandIn {
         reply.body
     }
 
+    /// Confirms with a test card number, as the demo's labelled test-card form does (what
+    /// Stripe.js would do with the Payment Element): the same path as
+    /// `payment_method_data[card][number]` on the confirm endpoint.
+    pub async fn confirm_card(&self, payment_intent_id: &str, card_number: &str) -> (u16, Value) {
+        let params: Params = serde_json::from_value(json!({"payment_method_data": {"card": {"number": card_number}}})).unwrap_or_default();
+        let (reply, outbox) = {
+            let mut inner = self.shared.lock();
+            let reply = confirm_intent(&mut inner, payment_intent_id, &params, &Origin::default());
+            (reply, std::mem::take(&mut inner.outbox))
+        };
+        self.shared.start_deliveries(outbox);
+        (reply.status.as_u16(), reply.body)
+    }
+
     /// Stops the server (letting in-flight requests finish for up to a second) and abandons
     /// pending webhook retries.
     pub async fn stop(&self) {

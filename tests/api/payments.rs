@@ -404,3 +404,71 @@ async fn a_refund_made_from_the_command_line_reaches_the_running_actor() {
     assert!(noticed, "the actor's drift check reloaded the database's counts");
     assert_all_agree(&app, id, 0).await;
 }
+
+#[actix_web::test]
+async fn the_offline_demo_flow_books_pays_with_a_test_card_and_confirms() {
+    let app = spawn_app().await;
+    let id = app.city_event_of("montreal");
+    let (reference, _) = app.held(id, 2).await;
+    let card = |number: &str| json!({"reference": reference, "email": "marie.tremblay@example.ca", "card_number": number});
+
+    let (status, err) = app.post_json("/api/v1/payments/test-card", &card("1234")).await;
+    assert_eq!((status, err["error"]["field"].as_str()), (422, Some("card_number")));
+    let (status, declined) = app.post_json("/api/v1/payments/test-card", &card("4000 0000 0000 9995")).await;
+    assert_eq!(status, 200, "{declined}");
+    assert_eq!(declined["status"], "requires_payment_method");
+    assert!(declined["decline_message"].as_str().unwrap().contains("insufficient funds"));
+    assert_eq!(app.booking_status(&reference), "held");
+
+    let (status, paid) = app.post_json("/api/v1/payments/test-card", &card("4242 4242 4242 4242")).await;
+    assert_eq!((status, paid["status"].as_str()), (200, Some("succeeded")), "{paid}");
+    assert!(until_status(&app, &reference, "confirmed").await);
+    let (_, view) = app.get_json(&format!("/api/v1/bookings/{reference}?email=marie.tremblay@example.ca")).await;
+    assert_eq!(view["status"], "confirmed");
+    assert_eq!(app.stripe.intents().len(), 1, "the same intent across both attempts");
+}
+
+/// Runs the real binary, as an operator would, against this test's database and stand-in.
+async fn cli(app: &TestApp, args: &[&str]) -> (bool, String) {
+    let keys = app.stripe.config();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_billetterie"))
+        .args(args)
+        .env("APP_ENV", "test")
+        .env("DATABASE_URL", &app.db.url)
+        .env("STRIPE_SECRET_KEY", &keys.secret_key)
+        .env("STRIPE_PUBLISHABLE_KEY", &keys.publishable_key)
+        .env("STRIPE_WEBHOOK_SECRET", &keys.webhook_secret)
+        .env("STRIPE_API_BASE", app.stripe.base_url())
+        .env("RECONCILE_AFTER_MINUTES", "0")
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .unwrap();
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+#[actix_web::test]
+async fn the_reconcile_and_refund_commands_work_from_the_command_line() {
+    let app = spawn_app().await;
+    app.stripe.set_delivery(Delivery::Hold); // no webhook reaches the server
+    let id = app.city_event_of("halifax");
+    let (reference, _) = app.held(id, 1).await;
+    pay(&app, &reference, "pm_card_visa").await;
+
+    let (ok, out) = cli(&app, &["payments", "reconcile"]).await;
+    assert!(ok, "{out}");
+    assert!(out.contains("1 intents checked"), "{out}");
+    assert_eq!(app.booking_status(&reference), "confirmed");
+    assert!(eventually(Duration::from_secs(5), async || app.availability(id).await["sold"] == 1).await, "the actor noticed");
+
+    let (ok, out) = cli(&app, &["refund", &reference, "--amount-cents", "500"]).await;
+    assert!(ok, "{out}");
+    assert!(out.contains("is confirmed"), "partial: {out}");
+    let (ok, out) = cli(&app, &["refund", &reference]).await;
+    assert!(ok, "{out}");
+    assert!(out.contains("is refunded"), "{out}");
+    assert!(eventually(Duration::from_secs(5), async || app.availability(id).await["available"] == 30).await);
+    let (ok, out) = cli(&app, &["refund", &reference]).await;
+    assert!(!ok, "nothing left to refund: {out}");
+    assert_all_agree(&app, id, 0).await;
+}
