@@ -73,7 +73,7 @@ pub async fn write_batch(conn: &mut AsyncPgConnection, batch: &BatchWrite) -> Qu
         let mut outcome = BatchOutcome::default();
         if !batch.new_bookings.is_empty() {
             insert_bookings(conn, &batch.new_bookings, &mut outcome.new_references).await?;
-            diesel::insert_into(attendees::table).values(&batch.new_attendees).execute(conn).await?;
+            unnest_attendees(conn, &batch.new_attendees).await?;
         }
         let mut by_kind: HashMap<Transition, Vec<Uuid>> = HashMap::new();
         for (id, t) in &batch.transitions {
@@ -114,15 +114,7 @@ pub async fn write_batch(conn: &mut AsyncPgConnection, batch: &BatchWrite) -> Qu
 async fn insert_bookings(conn: &mut AsyncPgConnection, rows: &[NewBooking], new_references: &mut HashMap<Uuid, String>) -> QueryResult<()> {
     let mut todo: Vec<NewBooking> = rows.to_vec();
     for _ in 0..8 {
-        let inserted: HashSet<Uuid> = diesel::insert_into(bookings::table)
-            .values(&todo)
-            .on_conflict(bookings::reference)
-            .do_nothing()
-            .returning(bookings::id)
-            .get_results::<Uuid>(conn)
-            .await?
-            .into_iter()
-            .collect();
+        let inserted: HashSet<Uuid> = unnest_bookings(conn, &todo).await?.into_iter().collect();
         todo.retain(|b| !inserted.contains(&b.id));
         if todo.is_empty() {
             return Ok(());
@@ -133,6 +125,69 @@ async fn insert_bookings(conn: &mut AsyncPgConnection, rows: &[NewBooking], new_
         }
     }
     Err(diesel::result::Error::RollbackTransaction)
+}
+
+#[derive(QueryableByName)]
+struct InsertedId {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    id: Uuid,
+}
+
+/// One column per array, whatever the number of rows: 20 bind parameters instead of 20 per row,
+/// which PostgreSQL parses and plans in a fraction of the time a 512-row `VALUES` list takes.
+async fn unnest_bookings(conn: &mut AsyncPgConnection, rows: &[NewBooking]) -> QueryResult<Vec<Uuid>> {
+    use diesel::sql_types::{Array, BigInt, Integer, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+    fn col<T, F: Fn(&NewBooking) -> T>(rows: &[NewBooking], f: F) -> Vec<T> {
+        rows.iter().map(f).collect()
+    }
+    let ids: Vec<InsertedId> = diesel::sql_query(
+        "INSERT INTO bookings (id, reference, city_event_id, quantity, status, buyer_first_name, buyer_last_name, buyer_email,
+             buyer_phone, act_experience, language, promo_code, unit_price_cents, subtotal_cents, discount_cents, taxes, tax_cents,
+             total_cents, hold_expires_at, created_at)
+         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::int8[], $4::int4[], $5::text[], $6::text[], $7::text[], $8::text[],
+             $9::text[], $10::text[], $11::text[], $12::text[], $13::int8[], $14::int8[], $15::int8[], $16::jsonb[], $17::int8[],
+             $18::int8[], $19::timestamptz[], $20::timestamptz[])
+         ON CONFLICT (reference) DO NOTHING
+         RETURNING id",
+    )
+    .bind::<Array<SqlUuid>, _>(col(rows, |b| b.id))
+    .bind::<Array<Text>, _>(col(rows, |b| b.reference.clone()))
+    .bind::<Array<BigInt>, _>(col(rows, |b| b.city_event_id))
+    .bind::<Array<Integer>, _>(col(rows, |b| b.quantity))
+    .bind::<Array<Text>, _>(col(rows, |b| b.status.to_owned()))
+    .bind::<Array<Text>, _>(col(rows, |b| b.buyer_first_name.clone()))
+    .bind::<Array<Text>, _>(col(rows, |b| b.buyer_last_name.clone()))
+    .bind::<Array<Text>, _>(col(rows, |b| b.buyer_email.clone()))
+    .bind::<Array<Text>, _>(col(rows, |b| b.buyer_phone.clone()))
+    .bind::<Array<Text>, _>(col(rows, |b| b.act_experience.to_owned()))
+    .bind::<Array<Text>, _>(col(rows, |b| b.language.to_owned()))
+    .bind::<Array<Nullable<Text>>, _>(col(rows, |b| b.promo_code.clone()))
+    .bind::<Array<BigInt>, _>(col(rows, |b| b.unit_price_cents))
+    .bind::<Array<BigInt>, _>(col(rows, |b| b.subtotal_cents))
+    .bind::<Array<BigInt>, _>(col(rows, |b| b.discount_cents))
+    .bind::<Array<Jsonb>, _>(col(rows, |b| b.taxes.clone()))
+    .bind::<Array<BigInt>, _>(col(rows, |b| b.tax_cents))
+    .bind::<Array<BigInt>, _>(col(rows, |b| b.total_cents))
+    .bind::<Array<Timestamptz>, _>(col(rows, |b| b.hold_expires_at))
+    .bind::<Array<Timestamptz>, _>(col(rows, |b| b.created_at))
+    .load(conn)
+    .await?;
+    Ok(ids.into_iter().map(|r| r.id).collect())
+}
+
+async fn unnest_attendees(conn: &mut AsyncPgConnection, rows: &[NewAttendee]) -> QueryResult<usize> {
+    use diesel::sql_types::{Array, Integer, Nullable, Text, Uuid as SqlUuid};
+    diesel::sql_query(
+        "INSERT INTO attendees (booking_id, position, first_name, last_name, email)
+         SELECT * FROM UNNEST($1::uuid[], $2::int4[], $3::text[], $4::text[], $5::text[])",
+    )
+    .bind::<Array<SqlUuid>, _>(rows.iter().map(|a| a.booking_id).collect::<Vec<_>>())
+    .bind::<Array<Integer>, _>(rows.iter().map(|a| a.position).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|a| a.first_name.clone()).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|a| a.last_name.clone()).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|a| a.email.clone()).collect::<Vec<_>>())
+    .execute(conn)
+    .await
 }
 
 pub async fn by_reference(conn: &mut AsyncPgConnection, reference: &str) -> QueryResult<Option<(BookingRow, Vec<AttendeeRow>)>> {
