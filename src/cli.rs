@@ -21,6 +21,11 @@ pub enum Command {
     Migrate,
     /// Insert the demo catalogue (idempotent) and exit.
     Seed,
+    /// E-mail operations.
+    Emails {
+        #[command(subcommand)]
+        command: EmailsCommand,
+    },
     /// Payment operations.
     Payments {
         #[command(subcommand)]
@@ -40,4 +45,25 @@ pub enum Command {
 pub enum PaymentsCommand {
     /// One reconciliation pass now: ask Stripe about intents left open and apply its answers.
     Reconcile,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EmailsCommand {
+    /// Claim and send every mail due at an instant (default: now): catch up after an outage, or
+    /// travel in time in tests.
+    RunDue {
+        /// RFC 3339 instant, e.g. 2027-03-17T13:00:00Z.
+        #[arg(long)]
+        now: Option<chrono::DateTime<chrono::FixedOffset>>,
+    },
+    /// Print a mail rendered from sample data.
+    Preview {
+        /// confirmation, j_minus_30, j_minus_14, j_minus_7, j_minus_1, j_plus_1 or refund_notice
+        kind: String,
+        #[arg(long, default_value = "fr")]
+        lang: String,
+        /// Print the HTML part instead of the text part.
+        #[arg(long)]
+        html: bool,
+    },
 }

@@ -95,6 +95,34 @@ pub struct Settings {
     pub reconcile_cron: String,
     /// Intents older than this without a final state are asked about.
     pub reconcile_after_minutes: i64,
+    /// `outbox` (default: `.eml` files) or `sendgrid`.
+    pub email_transport: EmailTransportKind,
+    pub email_outbox_dir: PathBuf,
+    #[serde(default)]
+    pub sendgrid_api_key: Secret,
+    pub sendgrid_api_base: String,
+    /// Base64 DER public key of SendGrid's signed Event Webhook; empty: the webhook is off.
+    #[serde(default)]
+    pub sendgrid_webhook_public_key: String,
+    /// The sender of every mail (SendGrid or outbox).
+    pub sendgrid_from_email: String,
+    pub email_from_name: String,
+    /// Reminders leave at this hour, local to the venue.
+    pub email_send_hour: u32,
+    /// Cron expression (with seconds) of the pass that finds due mails.
+    pub email_cron: String,
+    pub email_max_attempts: i32,
+    pub support_email: String,
+    pub emergency_phone: String,
+    pub wifi_network: String,
+    pub wifi_password: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EmailTransportKind {
+    Outbox,
+    Sendgrid,
 }
 
 /// Environment variables that override the files, by setting name.
@@ -126,6 +154,20 @@ const ENV_KEYS: &[&str] = &[
     "stripe_max_attempts",
     "reconcile_cron",
     "reconcile_after_minutes",
+    "email_transport",
+    "email_outbox_dir",
+    "sendgrid_api_key",
+    "sendgrid_api_base",
+    "sendgrid_webhook_public_key",
+    "sendgrid_from_email",
+    "email_from_name",
+    "email_send_hour",
+    "email_cron",
+    "email_max_attempts",
+    "support_email",
+    "emergency_phone",
+    "wifi_network",
+    "wifi_password",
 ];
 
 /// The folder that holds `default.toml`: `APP_CONFIG_DIR`, else `./config`, else the one beside
@@ -183,6 +225,10 @@ impl Settings {
         anyhow::ensure!(self.hold_ttl_seconds >= 1, "HOLD_TTL_SECONDS must be at least 1");
         anyhow::ensure!(self.actor_max_batch >= 1 && self.actor_max_inflight >= 1, "actor limits must be at least 1");
         anyhow::ensure!(self.database_pool_size >= 2, "DATABASE_POOL_SIZE must be at least 2");
+        anyhow::ensure!(self.email_send_hour < 24, "EMAIL_SEND_HOUR is an hour of the day (0–23)");
+        if self.email_transport == EmailTransportKind::Sendgrid {
+            anyhow::ensure!(!self.sendgrid_api_key.is_empty(), "EMAIL_TRANSPORT=sendgrid needs SENDGRID_API_KEY");
+        }
         Ok(())
     }
 }

@@ -7,6 +7,7 @@ pub mod cli; // command line
 pub mod config; // layered settings
 pub mod db; // schema, rows, queries, pools, migrations, seed
 pub mod domain; // pure types and rules
+pub mod email; // the mail sequence: rules, templates, transports, tracking
 pub mod embedded_postgres; // the database when none is configured
 pub mod error; // errors → HTTP
 pub mod payments; // Stripe: intents, webhooks, reconciliation, refunds, the local stand-in

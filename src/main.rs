@@ -1,5 +1,5 @@
 use anyhow::Context;
-use billetterie::cli::{Cli, Command, PaymentsCommand};
+use billetterie::cli::{Cli, Command, EmailsCommand, PaymentsCommand};
 use billetterie::config::{AppEnv, Settings};
 use billetterie::startup::{self, Application};
 use billetterie::telemetry;
@@ -37,6 +37,44 @@ async fn main() -> anyhow::Result<()> {
             })
             .await??;
             println!("Demo catalogue seeded.");
+        }
+        Command::Emails { command: EmailsCommand::RunDue { now } } => {
+            let db = startup::resolve_database(&settings).await?;
+            let pool = billetterie::db::async_pool(db.url(), 4)?;
+            let service = billetterie::email::dispatch::EmailService::new(
+                pool,
+                billetterie::email::dispatch::transport_from_settings(&settings)?,
+                billetterie::email::dispatch::EmailSettings::from(&settings),
+            )?;
+            let now = now.map(|t| t.with_timezone(&chrono::Utc)).unwrap_or_else(chrono::Utc::now);
+            let r = service.run_due(now).await?;
+            println!(
+                "E-mails due at {}: {} claimed, {} sent, {} to retry, {} failed, {} skipped (transport: {}).",
+                now.to_rfc3339(),
+                r.claimed,
+                r.sent,
+                r.retried,
+                r.failed,
+                r.skipped,
+                service.transport_name()
+            );
+        }
+        Command::Emails { command: EmailsCommand::Preview { kind, lang, html } } => {
+            let kind = billetterie::domain::EmailKind::parse(&kind).with_context(|| {
+                let names: Vec<&str> = billetterie::domain::EmailKind::ALL.iter().map(|k| k.as_str()).collect();
+                format!("unknown kind {kind:?}; one of: {}", names.join(", "))
+            })?;
+            let lang = match lang.as_str() {
+                "fr" => billetterie::domain::Language::Fr,
+                "en" => billetterie::domain::Language::En,
+                other => anyhow::bail!("--lang is fr or en, not {other:?}"),
+            };
+            let mail = billetterie::email::dispatch::EmailService::preview(kind, lang)?;
+            println!("Subject: {}\n", mail.subject);
+            println!("{}", if html { mail.html } else { mail.text });
+            for a in mail.attachments {
+                println!("\n[attachment: {} ({}, {} bytes)]", a.filename, a.content_type, a.bytes.len());
+            }
         }
         Command::Payments { command: PaymentsCommand::Reconcile } => {
             let (payments, _pool, _db) = offline_payments(&settings).await?;

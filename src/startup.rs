@@ -10,11 +10,13 @@ use actix_web::{web, App, HttpServer};
 use diesel::Connection;
 use tracing_actix_web::TracingLogger;
 
+use crate::actors::email::{EmailDispatcher, RunDue};
 use crate::actors::payment::{PaymentActor, Reconcile};
 use crate::actors::Registry;
 use crate::api::{self, AppState};
 use crate::config::Settings;
 use crate::db::{self, AsyncPool};
+use crate::email::dispatch::{transport_from_settings, EmailService, EmailSettings};
 use crate::embedded_postgres::{self, ResolvedDatabase};
 use crate::payments::stand_in::{StandInConfig, StripeStandIn};
 use crate::payments::stripe_client::StripeClient;
@@ -40,18 +42,31 @@ pub fn stripe_client(settings: &Settings) -> StripeClient {
     )
 }
 
-/// Reconciliation on the configured cron schedule, as a message to the payment actor.
-async fn schedule_reconciliation(cron: &str, actor: actix::Addr<PaymentActor>) -> anyhow::Result<tokio_cron_scheduler::JobScheduler> {
+/// The periodic jobs, as messages to their actors: Stripe reconciliation (`RECONCILE_CRON`) and
+/// the e-mail pass that claims due reminders (`EMAIL_CRON`).
+async fn schedule_jobs(
+    settings: &Settings,
+    payments: actix::Addr<PaymentActor>,
+    emails: actix::Addr<EmailDispatcher>,
+) -> anyhow::Result<tokio_cron_scheduler::JobScheduler> {
     use tokio_cron_scheduler::{Job, JobScheduler};
     let scheduler = JobScheduler::new().await?;
-    let job = Job::new_async(cron, move |_id, _scheduler| {
-        let actor = actor.clone();
+    let reconcile = Job::new_async(settings.reconcile_cron.as_str(), move |_id, _scheduler| {
+        let actor = payments.clone();
         Box::pin(async move {
             let _ = actor.send(Reconcile).await;
         })
     })
-    .map_err(|e| anyhow::anyhow!("RECONCILE_CRON {cron:?} is not a valid cron expression: {e}"))?;
-    scheduler.add(job).await?;
+    .map_err(|e| anyhow::anyhow!("RECONCILE_CRON {:?} is not a valid cron expression: {e}", settings.reconcile_cron))?;
+    let run_due = Job::new_async(settings.email_cron.as_str(), move |_id, _scheduler| {
+        let actor = emails.clone();
+        Box::pin(async move {
+            let _ = actor.send(RunDue(None)).await;
+        })
+    })
+    .map_err(|e| anyhow::anyhow!("EMAIL_CRON {:?} is not a valid cron expression: {e}", settings.email_cron))?;
+    scheduler.add(reconcile).await?;
+    scheduler.add(run_due).await?;
     scheduler.start().await?;
     Ok(scheduler)
 }
@@ -123,13 +138,24 @@ impl Application {
         ));
         let payment_actor =
             PaymentActor::start(payments.clone(), chrono::Duration::minutes(settings.reconcile_after_minutes), &arbiter.handle());
-        let scheduler = Some(schedule_reconciliation(&settings.reconcile_cron, payment_actor.clone()).await?);
+        let email_service = Arc::new(EmailService::new(pool.clone(), transport_from_settings(&settings)?, EmailSettings::from(&settings))?);
+        tracing::info!(transport = email_service.transport_name(), "e-mail transport");
+        let email_dispatcher = EmailDispatcher::start(email_service, std::time::Duration::from_secs(5), &arbiter.handle());
+        let scheduler = Some(schedule_jobs(&settings, payment_actor.clone(), email_dispatcher.clone()).await?);
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
         if let Some(s) = &stand_in {
             s.set_webhook_url(&format!("http://127.0.0.1:{port}/api/v1/webhooks/stripe"));
         }
-        let state = AppState { pool, registry, settings: Arc::new(settings), payments, payment_actor, stripe_stand_in: stand_in.clone() };
+        let state = AppState {
+            pool,
+            registry,
+            settings: Arc::new(settings),
+            payments,
+            payment_actor,
+            stripe_stand_in: stand_in.clone(),
+            email_dispatcher,
+        };
         let data = web::Data::new(state.clone());
         let server = HttpServer::new(move || {
             App::new()

@@ -380,6 +380,7 @@ pub fn histogram() -> Histogram<u64> {
 /// Results of one kind of request (holds or reads).
 /// Latencies are kept as raw samples (µs) per client and only turned into histograms once merged:
 /// thousands of per-client histograms would cost gigabytes.
+#[derive(Default)]
 pub struct Stats {
     pub latency_us: Vec<u32>,
     /// Latency of refusals only (409): how fast a buyer learns there is nothing left.
@@ -390,20 +391,6 @@ pub struct Stats {
     pub seats_acknowledged: i64,
     /// Since the start signal, when the last 201 arrived.
     pub last_created: Option<Duration>,
-}
-
-impl Default for Stats {
-    fn default() -> Self {
-        Self {
-            latency_us: Vec::new(),
-            refusal_us: Vec::new(),
-            statuses: BTreeMap::new(),
-            conn_errors: 0,
-            references: Vec::new(),
-            seats_acknowledged: 0,
-            last_created: None,
-        }
-    }
 }
 
 impl Stats {

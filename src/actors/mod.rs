@@ -13,6 +13,7 @@
 //! a run queue. See `docs/design.md` for the message flow.
 
 pub mod city_event;
+pub mod email;
 pub mod payment;
 pub mod registry;
 

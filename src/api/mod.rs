@@ -31,6 +31,7 @@ pub struct AppState {
     pub payment_actor: actix::Addr<PaymentActor>,
     /// The local Stripe stand-in when no Stripe keys are configured (offline demo, tests).
     pub stripe_stand_in: Option<crate::payments::stand_in::StripeStandIn>,
+    pub email_dispatcher: actix::Addr<crate::actors::email::EmailDispatcher>,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -52,6 +53,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     // Stripe events can be larger than booking requests.
                     .app_data(web::PayloadConfig::new(1024 * 1024))
                     .route(web::post().to(webhooks::stripe)),
+            )
+            .service(
+                web::resource("/webhooks/sendgrid")
+                    .app_data(web::PayloadConfig::new(4 * 1024 * 1024))
+                    .route(web::post().to(webhooks::sendgrid)),
             )
             .default_service(web::to(not_found)),
     )

@@ -13,7 +13,7 @@ use crate::error::{ErrorBody, ErrorDetail};
     info(title = "Billetterie API", version = "1", description = "Seats for the Russ Harris ACT masterclass tour. Amounts are integer cents (CAD)."),
     paths(
         masterclass::events, masterclass::cities, availability::get,
-        bookings::create, bookings::get, bookings::cancel, payments::create_intent, payments::test_card, webhooks::stripe, health::get,
+        bookings::create, bookings::get, bookings::cancel, payments::create_intent, payments::test_card, webhooks::stripe, webhooks::sendgrid, health::get,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, Availability, TaxLine, ActExperience, BookingStatus, Language,
@@ -22,7 +22,7 @@ use crate::error::{ErrorBody, ErrorDetail};
         views::MasterclassEventView, views::BookingCreated, views::BuyerView, views::AttendeeView, views::BookingView,
         health::Health, health::ActorsHealth, payments::CreateIntentRequest, payments::TestCardRequest, payments::TestCardResult, crate::payments::IntentView, webhooks::WebhookAck,
     )),
-    tags((name = "catalogue"), (name = "bookings"), (name = "payments"), (name = "operations"))
+    tags((name = "catalogue"), (name = "bookings"), (name = "payments"), (name = "email"), (name = "operations"))
 )]
 pub struct ApiDoc;
 

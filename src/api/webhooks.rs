@@ -53,3 +53,51 @@ pub async fn stripe(state: web::Data<AppState>, req: HttpRequest, body: web::Byt
     }
     Ok(HttpResponse::Ok().json(WebhookAck { received: true, duplicate: !inserted }))
 }
+
+/// SendGrid's signed Event Webhook (when `SENDGRID_WEBHOOK_PUBLIC_KEY` is set): opens, clicks,
+/// bounces and drops update `email_campaigns`, matched by the `campaign_id` custom argument.
+#[utoipa::path(post, path = "/api/v1/webhooks/sendgrid", tag = "email",
+    params(
+        ("X-Twilio-Email-Event-Webhook-Signature" = String, Header, description = "base64 ECDSA P-256 signature"),
+        ("X-Twilio-Email-Event-Webhook-Timestamp" = String, Header, description = "signed with the body"),
+    ),
+    request_body(content = String, content_type = "application/json", description = "A batch of SendGrid events"),
+    responses((status = 200, body = WebhookAck), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+#[tracing::instrument(name = "webhooks.sendgrid", skip_all)]
+pub async fn sendgrid(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> ApiResult<HttpResponse> {
+    let key = &state.settings.sendgrid_webhook_public_key;
+    if key.is_empty() {
+        return Err(ApiError::not_found("route_not_found", "The SendGrid event webhook is not enabled."));
+    }
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let signature = header("X-Twilio-Email-Event-Webhook-Signature");
+    let timestamp = header("X-Twilio-Email-Event-Webhook-Timestamp");
+    // The timestamp is signed with the body; a fresh one keeps an old batch from being replayed.
+    let fresh = timestamp.parse::<i64>().is_ok_and(|t| (Utc::now().timestamp() - t).abs() <= 600);
+    if !fresh || !crate::email::sendgrid::verify_event_webhook(key, signature, timestamp, &body) {
+        return Err(
+            ApiError::bad_request("invalid_signature", "Webhook signature refused.").field("X-Twilio-Email-Event-Webhook-Signature")
+        );
+    }
+    let events = crate::email::sendgrid::parse_events(&body)
+        .map_err(|_| ApiError::bad_request("malformed_event", "The events are not valid JSON."))?;
+    let mut conn = db::connection(&state.pool).await?;
+    for e in events {
+        let Some(id) = e.campaign_id else { continue };
+        let at = e.timestamp.and_then(|t| chrono::DateTime::from_timestamp(t, 0)).unwrap_or_else(Utc::now);
+        match e.event.as_str() {
+            "open" => {
+                db::emails::record_open(&mut conn, id, at).await?;
+            }
+            "click" => {
+                db::emails::record_click(&mut conn, id, at).await?;
+            }
+            "bounce" | "dropped" => {
+                let reason = format!("{}: {}", e.event, e.reason.unwrap_or_default());
+                db::emails::mark_final(&mut conn, id, "failed", &reason).await?;
+            }
+            _ => {}
+        }
+    }
+    Ok(HttpResponse::Ok().json(WebhookAck { received: true, duplicate: false }))
+}

@@ -5,6 +5,7 @@
 
 pub mod bookings;
 pub mod catalogue;
+pub mod emails;
 pub mod models;
 pub mod payments;
 pub mod schema;

@@ -161,3 +161,33 @@ pub struct PaymentRow {
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = email_campaigns, check_for_backend(diesel::pg::Pg))]
+pub struct EmailCampaignRow {
+    pub id: i64,
+    pub booking_id: Uuid,
+    pub attendee_id: Option<i64>,
+    pub kind: String,
+    pub recipient_email: String,
+    pub language: String,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub scheduled_for: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub opened_at: Option<DateTime<Utc>>,
+    pub clicked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = email_campaigns)]
+pub struct NewEmailCampaign {
+    pub booking_id: Uuid,
+    pub attendee_id: Option<i64>,
+    pub kind: &'static str,
+    pub recipient_email: String,
+    pub language: String,
+    pub scheduled_for: DateTime<Utc>,
+    pub next_attempt_at: DateTime<Utc>,
+}

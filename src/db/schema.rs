@@ -90,6 +90,10 @@ diesel::table! {
         opened_at -> Nullable<Timestamptz>,
         clicked_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+        next_attempt_at -> Timestamptz,
+        claimed_at -> Nullable<Timestamptz>,
+        provider_message_id -> Nullable<Text>,
+        transport -> Nullable<Text>,
     }
 }
 

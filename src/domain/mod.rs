@@ -4,6 +4,7 @@
 pub mod booking_reference;
 pub mod booking_request;
 pub mod email;
+pub mod email_kind;
 pub mod ids;
 pub mod money;
 pub mod person_name;
@@ -15,6 +16,7 @@ pub mod taxes;
 
 pub use booking_reference::BookingReference;
 pub use email::Email;
+pub use email_kind::EmailKind;
 pub use ids::CityEventId;
 pub use money::Cents;
 pub use person_name::PersonName;

@@ -1,5 +1,7 @@
 //! Server-rendered pages (handlebars, `templates/`). For now the landing page: the tour's dates,
-//! venues, prices and live seat counts, in French or English.
+//! venues, prices and live seat counts, in French or English; and the e-mail tracking routes.
+
+pub mod tracking;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -23,7 +25,7 @@ pub fn templates() -> Handlebars<'static> {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(web::Data::new(templates())).route("/", web::get().to(home));
+    cfg.app_data(web::Data::new(templates())).route("/", web::get().to(home)).configure(tracking::routes);
 }
 
 #[derive(Deserialize)]

@@ -126,6 +126,11 @@ impl TestDb {
         Self { name, url }
     }
 
+    /// Where this test's outbox transport writes `.eml` files.
+    pub fn outbox_dir(&self) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("test-outbox").join(&self.name)
+    }
+
     pub fn conn(&self) -> PgConnection {
         PgConnection::establish(&self.url).unwrap()
     }
@@ -166,6 +171,7 @@ impl Drop for TestDb {
         if let Ok(mut admin) = PgConnection::establish(&admin_url()) {
             let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
         }
+        let _ = std::fs::remove_dir_all(self.outbox_dir());
     }
 }
 
@@ -189,6 +195,7 @@ pub fn settings(db: &TestDb) -> Settings {
         ("DATABASE_URL".into(), db.url.clone()),
         ("BIND".into(), "127.0.0.1:0".into()),
         ("DATABASE_POOL_SIZE".into(), "8".into()),
+        ("EMAIL_OUTBOX_DIR".into(), db.outbox_dir().to_string_lossy().into_owned()),
     ];
     Settings::load_from(&dir, &env).unwrap()
 }

@@ -7,6 +7,7 @@ mod bookings;
 mod catalogue;
 mod concurrency;
 mod database;
+mod emails;
 mod errors;
 mod lifecycle;
 mod payments;

@@ -1,0 +1,335 @@
+//! The e-mail service: finds due mails and claims them, then sends claimed mails through the
+//! configured transport with retries. Both halves work from the database, so two scheduler runs,
+//! two server instances or a restart never send a mail twice nor lose one.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+
+use super::render::{EmailContext, EmailRenderer, LinkTracker, NoTracking, RenderedEmail};
+use super::sequence;
+use super::tracking::SignedLinks;
+use super::transport::{EmailTransport, OutgoingEmail, TransportError};
+use crate::config::{EmailTransportKind, Settings};
+use crate::db::models::{AttendeeRow, BookingRow, EmailCampaignRow, NewEmailCampaign};
+use crate::db::{self, AsyncPool, DbError};
+use crate::domain::taxes::TaxLine;
+use crate::domain::{EmailKind, Language};
+
+/// What the mails need from the configuration.
+#[derive(Debug, Clone)]
+pub struct EmailSettings {
+    pub from_email: String,
+    pub from_name: String,
+    pub base_url: String,
+    pub secret: String,
+    pub send_hour: u32,
+    pub max_attempts: i32,
+    pub support_email: String,
+    pub emergency_phone: String,
+    pub wifi_network: String,
+    pub wifi_password: String,
+}
+
+impl From<&Settings> for EmailSettings {
+    fn from(s: &Settings) -> Self {
+        Self {
+            from_email: s.sendgrid_from_email.clone(),
+            from_name: s.email_from_name.clone(),
+            base_url: s.frontend_url.trim_end_matches('/').to_owned(),
+            secret: s.secret_key.expose().to_owned(),
+            send_hour: s.email_send_hour,
+            max_attempts: s.email_max_attempts.max(1),
+            support_email: s.support_email.clone(),
+            emergency_phone: s.emergency_phone.clone(),
+            wifi_network: s.wifi_network.clone(),
+            wifi_password: s.wifi_password.clone(),
+        }
+    }
+}
+
+/// The transport the settings name.
+pub fn transport_from_settings(s: &Settings) -> anyhow::Result<Arc<dyn EmailTransport>> {
+    Ok(match s.email_transport {
+        EmailTransportKind::Outbox => Arc::new(super::outbox::OutboxTransport::new(&s.email_outbox_dir)?),
+        EmailTransportKind::Sendgrid => Arc::new(super::sendgrid::SendGridTransport::new(
+            &s.sendgrid_api_base,
+            s.sendgrid_api_key.expose().to_owned(),
+            std::time::Duration::from_secs(15),
+        )),
+    })
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DueReport {
+    pub claimed: usize,
+    pub sent: usize,
+    pub retried: usize,
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+pub struct EmailService {
+    pool: AsyncPool,
+    transport: Arc<dyn EmailTransport>,
+    renderer: EmailRenderer,
+    settings: EmailSettings,
+}
+
+/// Retry delay after `attempts` failed tries: 30 s, 1 min, 2 min… at most an hour.
+pub fn backoff(attempts: i32) -> Duration {
+    let exp = (attempts.max(1) - 1).min(7) as u32;
+    Duration::seconds((30 * 2i64.pow(exp)).min(3600))
+}
+
+impl EmailService {
+    pub fn new(pool: AsyncPool, transport: Arc<dyn EmailTransport>, settings: EmailSettings) -> anyhow::Result<Self> {
+        Ok(Self { pool, transport, renderer: EmailRenderer::new()?, settings })
+    }
+
+    pub fn transport_name(&self) -> &'static str {
+        self.transport.name()
+    }
+
+    /// One pass at `now`: claim what is due, then send what is claimed and due.
+    pub async fn run_due(&self, now: DateTime<Utc>) -> Result<DueReport, DbError> {
+        let claimed = self.claim_due(now).await?;
+        let mut report = self.dispatch(now, 10_000).await?;
+        report.claimed = claimed;
+        Ok(report)
+    }
+
+    /// Claims the mails due at `now` (confirmations not yet claimed, reminders in their window).
+    pub async fn claim_due(&self, now: DateTime<Utc>) -> Result<usize, DbError> {
+        let mut conn = db::connection(&self.pool).await?;
+        let bookings =
+            db::emails::confirmed_bookings_starting_between(&mut conn, now - Duration::days(9), now + Duration::days(32)).await?;
+        let ids: Vec<_> = bookings.iter().map(|(b, _, _)| b.id).collect();
+        let people = db::emails::attendees_of(&mut conn, &ids).await?;
+        let mut rows = Vec::new();
+        for (booking, starts_at, zone) in &bookings {
+            let Some(confirmed_at) = booking.confirmed_at else { continue };
+            let claim = |kind: EmailKind, attendee_id: Option<i64>, email: &str, due: DateTime<Utc>| NewEmailCampaign {
+                booking_id: booking.id,
+                attendee_id,
+                kind: kind.as_str(),
+                recipient_email: email.to_owned(),
+                language: booking.language.clone(),
+                scheduled_for: due,
+                // Sendable by this pass and by later ones, never before the pass's own instant.
+                next_attempt_at: now,
+            };
+            // A safety net: payments asks for the confirmation itself; this catches a crash between.
+            rows.push(claim(EmailKind::Confirmation, None, &booking.buyer_email, confirmed_at));
+            let tz: Tz = zone.parse().unwrap_or(chrono_tz::America::Toronto);
+            let due = sequence::reminders_due(now, *starts_at, tz, confirmed_at, self.settings.send_hour);
+            if due.is_empty() {
+                continue;
+            }
+            for (attendee_id, email) in recipients(booking, &people) {
+                for (kind, at) in &due {
+                    rows.push(claim(*kind, attendee_id, &email, *at));
+                }
+            }
+        }
+        Ok(db::emails::claim(&mut conn, &rows).await?)
+    }
+
+    /// Sends up to `limit` claimed mails due by `now`.
+    pub async fn dispatch(&self, now: DateTime<Utc>, limit: usize) -> Result<DueReport, DbError> {
+        let mut report = DueReport::default();
+        let mut conn = db::connection(&self.pool).await?;
+        db::emails::release_stuck(&mut conn, Utc::now() - Duration::minutes(10)).await?;
+        drop(conn);
+        let mut done = 0;
+        while done < limit {
+            let mut conn = db::connection(&self.pool).await?;
+            let rows = db::emails::take_sendable(&mut conn, now, 50.min((limit - done) as i64)).await?;
+            drop(conn);
+            if rows.is_empty() {
+                break;
+            }
+            done += rows.len();
+            for row in rows {
+                let span = tracing::info_span!("email.send", campaign_id = row.id, kind = %row.kind);
+                match tracing::Instrument::instrument(self.send_one(&row, now), span).await? {
+                    Outcome::Sent => report.sent += 1,
+                    Outcome::Retry => report.retried += 1,
+                    Outcome::Failed => report.failed += 1,
+                    Outcome::Skipped => report.skipped += 1,
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    async fn send_one(&self, row: &EmailCampaignRow, now: DateTime<Utc>) -> Result<Outcome, DbError> {
+        let mut conn = db::connection(&self.pool).await?;
+        let Some(kind) = EmailKind::parse(&row.kind) else {
+            db::emails::mark_final(&mut conn, row.id, "failed", "unknown kind").await?;
+            return Ok(Outcome::Failed);
+        };
+        let Some(booking) = db::payments::booking(&mut conn, row.booking_id).await? else {
+            db::emails::mark_final(&mut conn, row.id, "skipped", "booking not found").await?;
+            return Ok(Outcome::Skipped);
+        };
+        // Cancelled, refunded or expired bookings get nothing further (the refund notice is the
+        // one mail meant for a booking that is not confirmed).
+        if kind != EmailKind::RefundNotice && booking.status != "confirmed" {
+            db::emails::mark_final(&mut conn, row.id, "skipped", &format!("booking is {}", booking.status)).await?;
+            return Ok(Outcome::Skipped);
+        }
+        let Some(details) = db::catalogue::city_event(&mut conn, booking.city_event_id).await? else {
+            db::emails::mark_final(&mut conn, row.id, "failed", "city event not found").await?;
+            return Ok(Outcome::Failed);
+        };
+        let people = db::emails::attendees_of(&mut conn, &[booking.id]).await?;
+        drop(conn);
+        let ctx = self.context(kind, row, &booking, &details, &people);
+        let links = SignedLinks { secret: &self.settings.secret, base_url: &self.settings.base_url, campaign_id: row.id };
+        let rendered = match self.renderer.render(&ctx, &links) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot render mail");
+                let mut conn = db::connection(&self.pool).await?;
+                db::emails::mark_final(&mut conn, row.id, "failed", &format!("rendering failed: {e}")).await?;
+                return Ok(Outcome::Failed);
+            }
+        };
+        let email = self.outgoing(row, kind, &ctx, rendered);
+        let result = self.transport.send(&email).await;
+        let mut conn = db::connection(&self.pool).await?;
+        Ok(match result {
+            Ok(provider_id) => {
+                db::emails::mark_sent(&mut conn, row.id, now, &provider_id, self.transport.name()).await?;
+                tracing::info!(transport = self.transport.name(), "mail sent");
+                Outcome::Sent
+            }
+            Err(TransportError::Transient(e)) if row.attempts < self.settings.max_attempts => {
+                tracing::warn!(error = %e, attempts = row.attempts, "mail not sent; will retry");
+                db::emails::mark_retry(&mut conn, row.id, now + backoff(row.attempts), &e).await?;
+                Outcome::Retry
+            }
+            Err(TransportError::Transient(e) | TransportError::Permanent(e)) => {
+                tracing::error!(error = %e, attempts = row.attempts, "mail failed");
+                db::emails::mark_final(&mut conn, row.id, "failed", &e).await?;
+                Outcome::Failed
+            }
+        })
+    }
+
+    fn context(
+        &self,
+        kind: EmailKind,
+        row: &EmailCampaignRow,
+        b: &BookingRow,
+        d: &db::catalogue::CityEventDetails,
+        people: &[AttendeeRow],
+    ) -> EmailContext {
+        let language = Language::from_db(&row.language);
+        let tz: Tz = d.event.time_zone.parse().unwrap_or(chrono_tz::America::Toronto);
+        let recipient_first_name = row
+            .attendee_id
+            .and_then(|id| people.iter().find(|a| a.id == id))
+            .and_then(|a| a.first_name.clone())
+            .or_else(|| Some(b.buyer_first_name.clone()));
+        let base = &self.settings.base_url;
+        let lang = language.as_str();
+        EmailContext {
+            kind,
+            language,
+            recipient_first_name,
+            booking_reference: b.reference.clone(),
+            buyer_name: format!("{} {}", b.buyer_first_name, b.buyer_last_name),
+            quantity: b.quantity,
+            attendee_names: people
+                .iter()
+                .map(|a| match (&a.first_name, &a.last_name) {
+                    (Some(f), Some(l)) => Some(format!("{f} {l}")),
+                    _ => None,
+                })
+                .collect(),
+            city_name: if language == Language::Fr { d.city.name_fr.clone() } else { d.city.name_en.clone() },
+            venue_name: d.venue.name.clone(),
+            venue_address: d.venue.address.clone(),
+            venue_postal_code: d.venue.postal_code.clone(),
+            starts_at: d.event.starts_at,
+            ends_at: d.event.ends_at,
+            time_zone: tz,
+            unit_price_cents: b.unit_price_cents,
+            subtotal_cents: b.subtotal_cents,
+            discount_cents: b.discount_cents,
+            taxes: serde_json::from_value::<Vec<TaxLine>>(b.taxes.clone()).unwrap_or_default(),
+            total_cents: b.total_cents,
+            organiser_name: self.settings.from_name.clone(),
+            manage_url: format!("{base}/{lang}/bookings/{}", b.reference),
+            resources_url: format!("{base}/{lang}/resources"),
+            feedback_url: format!("{base}/{lang}/feedback"),
+            support_email: self.settings.support_email.clone(),
+            emergency_phone: self.settings.emergency_phone.clone(),
+            wifi_network: self.settings.wifi_network.clone(),
+            wifi_password: self.settings.wifi_password.clone(),
+            confirmed_late: b.confirmed_at.is_some_and(|at| sequence::confirmed_late(at, d.event.starts_at, tz, self.settings.send_hour)),
+        }
+    }
+
+    fn outgoing(&self, row: &EmailCampaignRow, kind: EmailKind, ctx: &EmailContext, r: RenderedEmail) -> OutgoingEmail {
+        OutgoingEmail {
+            campaign_id: row.id,
+            kind,
+            language: ctx.language,
+            to: row.recipient_email.clone(),
+            to_name: ctx.recipient_first_name.clone(),
+            from: self.settings.from_email.clone(),
+            from_name: self.settings.from_name.clone(),
+            subject: r.subject,
+            html: r.html,
+            text: r.text,
+            attachments: r.attachments,
+        }
+    }
+
+    /// A mail rendered from sample data (`billetterie emails preview`).
+    pub fn preview(kind: EmailKind, language: Language) -> anyhow::Result<RenderedEmail> {
+        EmailRenderer::new()?.render(&EmailRenderer::sample_context(kind, language), &NoTracking as &dyn LinkTracker)
+    }
+}
+
+enum Outcome {
+    Sent,
+    Retry,
+    Failed,
+    Skipped,
+}
+
+/// One mail per address: every attendee with an e-mail; the buyer when no attendee has one.
+fn recipients(booking: &BookingRow, people: &[AttendeeRow]) -> Vec<(Option<i64>, String)> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for a in people.iter().filter(|a| a.booking_id == booking.id) {
+        if let Some(email) = &a.email {
+            if seen.insert(email.clone()) {
+                out.push((Some(a.id), email.clone()));
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push((None, booking.buyer_email.clone()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_an_hour() {
+        assert_eq!(backoff(1), Duration::seconds(30));
+        assert_eq!(backoff(2), Duration::seconds(60));
+        assert_eq!(backoff(5), Duration::seconds(480));
+        assert_eq!(backoff(50), Duration::seconds(3600));
+    }
+}

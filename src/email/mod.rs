@@ -1,0 +1,12 @@
+//! E-mail: what is sent (the sequence rules), how it is written (templates, locale strings,
+//! calendar file), how it leaves (transports), and what happened to it (tracking).
+
+pub mod dispatch;
+pub mod ics;
+pub mod outbox;
+pub mod render;
+pub mod sendgrid;
+pub mod sendgrid_stand_in;
+pub mod sequence;
+pub mod tracking;
+pub mod transport;
