@@ -130,3 +130,39 @@ async fn the_same_confirmation_or_refund_sent_many_times_at_once_counts_once() {
     assert_all_agree(&app, id, 0).await;
     assert_eq!(app.availability(id).await["available"], 250);
 }
+
+#[actix_web::test]
+async fn past_its_queue_bound_an_actor_answers_429_at_once_and_writes_nothing_for_it() {
+    let app = spawn_app().await;
+    let id = app.db.add_city_event(100_000);
+    let app = Arc::new({
+        let db = app.stop().await;
+        spawn_app_on(db, |s| s.actor_max_inflight = 4).await
+    });
+    let requests = (0..300).map(|_| {
+        let app = app.clone();
+        async move {
+            let res = app.client.post(app.url("/api/v1/bookings/create")).json(&booking_body(id, 1)).send().await.unwrap();
+            let status = res.status().as_u16();
+            let retry_after = res.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+            let body: serde_json::Value = res.json().await.unwrap();
+            (status, retry_after, body)
+        }
+    });
+    let results = join_all(requests).await;
+    let created = results.iter().filter(|(s, _, _)| *s == 201).count() as i64;
+    let busy: Vec<_> = results.iter().filter(|(s, _, _)| *s == 429).collect();
+    assert!(results.iter().all(|(s, _, _)| *s == 201 || *s == 429), "only accepted or busy");
+    assert!(!busy.is_empty(), "a bound of 4 in flight refuses some of 300 simultaneous holds");
+    assert!(created > 0);
+    for (_, retry_after, body) in &busy {
+        assert_eq!(retry_after.as_deref(), Some("1"));
+        assert_eq!(body["error"]["code"], "busy");
+    }
+    assert_eq!(
+        app.db.scalar(&format!("SELECT count(*) FROM bookings WHERE city_event_id = {id}")),
+        created,
+        "a refused request wrote nothing"
+    );
+    assert_all_agree(&app, id, created).await;
+}
