@@ -13,4 +13,6 @@ pub mod error; // errors → HTTP
 pub mod payments; // Stripe: intents, webhooks, reconciliation, refunds, the local stand-in
 pub mod startup; // wiring
 pub mod telemetry; // tracing
+#[doc(hidden)]
+pub mod test_support; // throwaway databases for tests and benchmarks
 pub mod web; // server-rendered pages

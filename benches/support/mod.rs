@@ -4,14 +4,13 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use billetterie::config::{HoldStrategy, Settings};
 use billetterie::startup::Application;
+use billetterie::test_support::ScratchDb;
 use bytes::Bytes;
-use diesel::connection::SimpleConnection;
-use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use hdrhistogram::Histogram;
 use http_body_util::{BodyExt, Full};
@@ -29,142 +28,25 @@ pub fn admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
-fn url_for(db: &str) -> String {
-    let admin = admin_url();
-    let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or(admin);
-    format!("{base}/{db}")
-}
+/// A fresh database cloned from the tests' template (`billetterie::test_support`); dropped with the
+/// value unless `BENCH_KEEP_DB` is set.
+pub struct BenchDb(ScratchDb);
 
-fn fnv(data: &[u8], mut h: u64) -> u64 {
-    for b in data {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x100000001b3);
+impl std::ops::Deref for BenchDb {
+    type Target = ScratchDb;
+    fn deref(&self) -> &ScratchDb {
+        &self.0
     }
-    h
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let p = entry.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
-}
-
-/// Migrated + seeded once per schema version (the name hashes the migrations and the seed).
-fn template() -> &'static str {
-    static NAME: OnceLock<String> = OnceLock::new();
-    NAME.get_or_init(|| {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut files: Vec<_> = walk(&root.join("migrations"));
-        files.push(root.join("src/db/seed.sql"));
-        files.sort();
-        let mut h = 0xcbf29ce484222325;
-        for f in &files {
-            h = fnv(f.to_string_lossy().as_bytes(), h);
-            h = fnv(&std::fs::read(f).unwrap(), h);
-        }
-        let name = format!("billetterie_tmpl_{:016x}", h);
-        let mut admin = PgConnection::establish(&admin_url()).expect("connect to PostgreSQL (BENCH_DATABASE_URL / TEST_DATABASE_URL)");
-        admin.batch_execute("SELECT pg_advisory_lock(727274)").unwrap();
-        let exists: bool = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
-            "EXISTS (SELECT 1 FROM pg_database WHERE datname = '{name}')"
-        )))
-        .get_result(&mut admin)
-        .unwrap();
-        if !exists {
-            let building = format!("{name}_building");
-            admin.batch_execute(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)")).unwrap();
-            admin.batch_execute(&format!("CREATE DATABASE {building}")).unwrap();
-            {
-                let mut conn = PgConnection::establish(&url_for(&building)).unwrap();
-                billetterie::db::run_migrations(&mut conn).unwrap();
-                billetterie::db::seed::seed_demo(&mut conn).unwrap();
-            }
-            admin.batch_execute(&format!("ALTER DATABASE {building} RENAME TO {name}")).unwrap();
-        }
-        admin.batch_execute("SELECT pg_advisory_unlock(727274)").unwrap();
-        name
-    })
-}
-
-/// A fresh database cloned from the template; dropped with the value.
-pub struct BenchDb {
-    pub name: String,
-    pub url: String,
 }
 
 impl BenchDb {
     pub fn new() -> Self {
-        let tmpl = template();
-        let name = format!("billetterie_bench_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::establish(&admin_url()).unwrap();
-        let mut tries = 0;
-        loop {
-            match admin.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {tmpl}")) {
-                Ok(()) => break,
-                Err(_) if tries < 50 => {
-                    tries += 1;
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-                Err(e) => panic!("cannot create bench database: {e}"),
-            }
-        }
-        let url = url_for(&name);
-        Self { name, url }
-    }
-
-    pub fn conn(&self) -> PgConnection {
-        PgConnection::establish(&self.url).unwrap()
-    }
-
-    /// An on-sale city event (Halifax venue) with this capacity; its id.
-    pub fn add_city_event(&self, capacity: i32) -> i64 {
-        #[derive(QueryableByName)]
-        struct Id {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            id: i64,
-        }
-        let mut conn = self.conn();
-        let row: Id = diesel::sql_query(format!(
-            "INSERT INTO city_events (masterclass_event_id, city_id, venue_id, starts_at, ends_at, time_zone, capacity, regular_price_cents)
-             SELECT (SELECT min(id) FROM masterclass_events), v.city_id, v.id, s.at, s.at + INTERVAL '7 hours 30 minutes', v.time_zone, {capacity}, 45000
-             FROM venues v JOIN cities c ON c.id = v.city_id,
-                  (SELECT TIMESTAMPTZ '2027-09-01 09:00 America/Halifax' + (random() * 100000)::int * INTERVAL '1 minute' AS at) s
-             WHERE c.slug = 'halifax'
-             RETURNING id"
-        ))
-        .get_result(&mut conn)
-        .unwrap();
-        row.id
-    }
-
-    pub fn scalar(&self, sql: &str) -> i64 {
-        #[derive(QueryableByName)]
-        struct V {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            v: i64,
-        }
-        let mut conn = self.conn();
-        let row: V = diesel::sql_query(format!("SELECT ({sql})::bigint AS v")).get_result(&mut conn).unwrap();
-        row.v
-    }
-}
-
-impl Drop for BenchDb {
-    fn drop(&mut self) {
+        let mut db = ScratchDb::new(&admin_url(), "billetterie_bench");
         if std::env::var("BENCH_KEEP_DB").is_ok() {
-            eprintln!("keeping database {}", self.name);
-            return;
+            eprintln!("keeping database {}", db.name);
+            db.keep = true;
         }
-        if let Ok(mut admin) = PgConnection::establish(&admin_url()) {
-            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
-        }
+        Self(db)
     }
 }
 
