@@ -371,6 +371,10 @@ impl CityEventActor {
         let Some(seats) = self.seats.as_mut() else { return };
         let mut diverged = false;
         let mut changed = outcome.changed;
+        // Answers go out after the snapshot shows the batch: a client that reads availability
+        // right after its 201 sees its own hold.
+        let mut receipts: Vec<(Reply<HoldReceipt>, HoldReceipt)> = Vec::new();
+        let mut answers: Vec<(Reply<()>, Result<(), ReservationError>)> = Vec::new();
         for op in ops {
             match op {
                 Op::Hold { prepared, reply } => {
@@ -380,24 +384,24 @@ impl CityEventActor {
                     seats.holds.insert(id, (qty, expires_at));
                     seats.expiries.insert((expires_at, id));
                     let reference = outcome.new_references.get(&id).cloned().unwrap_or(prepared.booking.reference);
-                    let _ = reply.send(Ok(HoldReceipt { booking_id: id, reference, quote: prepared.quote, expires_at }));
+                    receipts.push((reply, HoldReceipt { booking_id: id, reference, quote: prepared.quote, expires_at }));
                 }
                 Op::ConfirmHeld { id, qty, reply } => {
                     if changed.remove(&(id, Transition::ConfirmHeld)) {
                         seats.held -= qty;
                         seats.sold += qty;
-                        let _ = reply.send(Ok(()));
+                        answers.push((reply, Ok(())));
                     } else {
                         diverged = true;
-                        let _ = reply.send(Err(ReservationError::WrongStatus { expected: "held" }));
+                        answers.push((reply, Err(ReservationError::WrongStatus { expected: "held" })));
                     }
                 }
                 Op::ConfirmLate { id, qty, reply } => {
                     if changed.remove(&(id, Transition::ConfirmLate)) {
-                        let _ = reply.send(Ok(()));
+                        answers.push((reply, Ok(())));
                     } else {
                         seats.sold -= qty;
-                        let _ = reply.send(Err(ReservationError::WrongStatus { expected: "expired or cancelled" }));
+                        answers.push((reply, Err(ReservationError::WrongStatus { expected: "expired or cancelled" })));
                     }
                 }
                 Op::Release { id, qty, transition, reply } => {
@@ -405,32 +409,37 @@ impl CityEventActor {
                     if held_before {
                         seats.releasing.remove(&id);
                     }
-                    if changed.remove(&(id, transition)) {
+                    let result = if changed.remove(&(id, transition)) {
                         if held_before {
                             seats.held -= qty;
                         } else {
                             seats.sold -= qty;
                         }
-                        if let Some(r) = reply {
-                            let _ = r.send(Ok(()));
-                        }
+                        Ok(())
                     } else {
                         // A hold memory believed in was not held in the database.
                         diverged |= held_before;
-                        if let Some(r) = reply {
-                            let expected = if held_before { "held" } else { "confirmed" };
-                            let _ = r.send(Err(ReservationError::WrongStatus { expected }));
-                        }
+                        Err(ReservationError::WrongStatus { expected: if held_before { "held" } else { "confirmed" } })
+                    };
+                    if let Some(r) = reply {
+                        answers.push((r, result));
                     }
                 }
             }
+        }
+        if !diverged {
+            self.publish();
+        }
+        for (reply, receipt) in receipts {
+            let _ = reply.send(Ok(receipt));
+        }
+        for (reply, result) in answers {
+            let _ = reply.send(result);
         }
         if diverged {
             warn!(city_event_id = %self.offer.id, "memory and database disagreed; rebuilding from the database");
             self.fail_pending(ReservationError::Unavailable { retry_after_secs: 1 });
             self.reload(ctx);
-        } else {
-            self.publish();
         }
     }
 

@@ -62,6 +62,7 @@ pub struct TestApp {
     pub registry: Arc<Registry>,
     pub stripe: billetterie::payments::stand_in::StripeStandIn,
     pub state: billetterie::api::AppState,
+    actors: actix_rt::ArbiterHandle,
     server: actix_web::dev::ServerHandle,
     stopped: Option<tokio::sync::oneshot::Receiver<()>>,
     // Declared last: dropped after the server stops.
@@ -90,6 +91,11 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
 }
 
 pub async fn spawn_app_on(db: Arc<TestDb>, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    // Servers of finished tests wind down in the background; keep CI output to real errors unless
+    // RUST_LOG asks for more.
+    if std::env::var_os("RUST_LOG").is_none() {
+        std::env::set_var("RUST_LOG", "error");
+    }
     billetterie::telemetry::init(billetterie::config::LogFormat::Pretty);
     let mut s = settings(&db);
     tweak(&mut s);
@@ -99,13 +105,31 @@ pub async fn spawn_app_on(db: Arc<TestDb>, tweak: impl FnOnce(&mut Settings)) ->
     let registry = app.registry();
     let stripe = app.stripe_stand_in().expect("tests run against the Stripe stand-in");
     let state = app.state().clone();
+    let actors = app.actor_arbiter();
     let (tx, rx) = tokio::sync::oneshot::channel();
     actix_rt::spawn(async move {
         let _ = app.run_until_stopped().await;
         let _ = tx.send(());
     });
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).pool_max_idle_per_host(4096).build().unwrap();
-    TestApp { address, client, registry, stripe, state, server, stopped: Some(rx), db }
+    // Idle connections are dropped before the server's 5 s keep-alive closes them, so a request never
+    // races a connection the server is closing.
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .pool_max_idle_per_host(4096)
+        .pool_idle_timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    TestApp { address, client, registry, stripe, state, actors, server, stopped: Some(rx), db }
+}
+
+/// A finished test's server must not outlive it: its actors would keep polling a database that is
+/// being dropped, and the load would slow every later test.
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Both only send a command (the returned future merely waits for completion).
+        drop(self.server.stop(false));
+        self.actors.stop();
+    }
 }
 
 impl TestApp {
@@ -136,10 +160,17 @@ impl TestApp {
         (status, res.json().await.unwrap_or(Value::Null))
     }
 
+    /// Availability, waiting through an actor's reload (a 503 that lasts milliseconds).
     pub async fn availability(&self, id: i64) -> Value {
-        let (status, body) = self.get_json(&format!("/api/v1/availability/{id}")).await;
-        assert_eq!(status, 200, "{body}");
-        body
+        for _ in 0..100 {
+            let (status, body) = self.get_json(&format!("/api/v1/availability/{id}")).await;
+            match status {
+                200 => return body,
+                503 => tokio::time::sleep(Duration::from_millis(20)).await,
+                _ => panic!("availability of {id}: {status} {body}"),
+            }
+        }
+        panic!("availability of {id} stayed unavailable for 2 s");
     }
 
     pub async fn hold(&self, city_event_id: i64, quantity: i64) -> (u16, Value) {
