@@ -39,17 +39,15 @@ async fn open(state: web::Data<AppState>, path: web::Path<String>) -> Result<Htt
 
 #[derive(Deserialize)]
 struct Target {
-    u: String,
+    u: Option<String>,
 }
 
 async fn click(state: web::Data<AppState>, path: web::Path<String>, query: web::Query<Target>) -> Result<HttpResponse, ApiError> {
-    let id = tracking::verify_click(state.settings.secret_key.expose(), &path, &query.u).ok_or_else(not_found)?;
+    let target = query.into_inner().u.ok_or_else(not_found)?;
+    let id = tracking::verify_click(state.settings.secret_key.expose(), &path, &target).ok_or_else(not_found)?;
     let mut conn = db::connection(&state.pool).await?;
     if !db::emails::record_click(&mut conn, id, Utc::now()).await? {
         return Err(not_found());
     }
-    Ok(HttpResponse::Found()
-        .insert_header((header::LOCATION, query.u.as_str()))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .finish())
+    Ok(HttpResponse::Found().insert_header((header::LOCATION, target)).insert_header((header::CACHE_CONTROL, "no-store")).finish())
 }

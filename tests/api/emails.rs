@@ -201,6 +201,10 @@ async fn open_and_click_routes_record_and_refuse_forgeries() {
     let token = billetterie::email::tracking::click_token(&secret, id, target);
     let evil = no_redirect.get(app.url(&format!("/e/c/{token}?u=https%3A%2F%2Fevil.example%2F"))).send().await.unwrap();
     assert_eq!(evil.status().as_u16(), 404, "a token for one link cannot redirect elsewhere");
+    let no_target = no_redirect.get(app.url(&format!("/e/c/{token}"))).send().await.unwrap();
+    assert_eq!(no_target.status().as_u16(), 404);
+    let err: serde_json::Value = no_target.json().await.unwrap();
+    assert_eq!(err["error"]["code"], "not_found");
     let res = no_redirect.get(app.url(&format!("/e/c/{token}?u=https%3A%2F%2Fbilletterie.example%2Ffr%2Fresources"))).send().await.unwrap();
     assert_eq!(res.status().as_u16(), 302);
     assert_eq!(res.headers()["location"], target);
