@@ -10,6 +10,7 @@ pub mod domain; // pure types and rules
 pub mod email; // the mail sequence: rules, templates, transports, tracking
 pub mod embedded_postgres; // the database when none is configured
 pub mod error; // errors → HTTP
+pub mod local_server; // how the local Stripe and SendGrid stand-ins serve
 pub mod payments; // Stripe: intents, webhooks, reconciliation, refunds, the local stand-in
 pub mod startup; // wiring
 pub mod telemetry; // tracing

@@ -21,7 +21,7 @@ use std::time::Duration;
 use actix_web::dev::ServerHandle;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::http::{Method, StatusCode};
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{web, HttpRequest, HttpResponse};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use futures::StreamExt;
@@ -59,16 +59,9 @@ impl SendGridStandIn {
             inner: Mutex::new(Inner { script: VecDeque::new(), latency: Duration::ZERO, received: Vec::new() }),
             requests: AtomicUsize::new(0),
         });
-        let data = web::Data::from(shared.clone());
-        let server = HttpServer::new(move || App::new().app_data(data.clone()).default_service(web::to(serve)))
-            .workers(1)
-            .disable_signals()
-            .shutdown_timeout(1)
-            .bind(("127.0.0.1", 0))?;
-        let addr = server.addrs().first().copied().ok_or_else(|| io::Error::other("the stand-in bound no address"))?;
-        let server = server.run();
-        let handle = server.handle();
-        actix_rt::spawn(server);
+        let (addr, handle) = crate::local_server::serve_on_loopback(shared.clone(), |cfg| {
+            cfg.default_service(web::to(serve));
+        })?;
         Ok(Self { shared, addr, server: handle })
     }
 

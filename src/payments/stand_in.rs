@@ -25,7 +25,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use actix_web::dev::ServerHandle;
 use actix_web::http::header::{HeaderMap, AUTHORIZATION};
 use actix_web::http::StatusCode;
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{web, HttpRequest, HttpResponse};
 use futures::StreamExt;
 use rand::distr::Alphanumeric;
 use rand::Rng;
@@ -123,16 +123,9 @@ impl StripeStandIn {
             http,
             runtime,
         });
-        let data = web::Data::from(shared.clone());
-        let server = HttpServer::new(move || App::new().app_data(data.clone()).default_service(web::to(serve)))
-            .workers(1)
-            .disable_signals()
-            .shutdown_timeout(1)
-            .bind(("127.0.0.1", 0))?;
-        let addr = server.addrs().first().copied().ok_or_else(|| io::Error::other("the stand-in bound no address"))?;
-        let server = server.run();
-        let handle = server.handle();
-        actix_rt::spawn(server);
+        let (addr, handle) = crate::local_server::serve_on_loopback(shared.clone(), |cfg| {
+            cfg.default_service(web::to(serve));
+        })?;
         Ok(Self { shared, addr, server: handle })
     }
 
@@ -1484,10 +1477,10 @@ mod tests {
             let received: Arc<Mutex<Vec<Received>>> = Arc::default();
             let seen = Arc::new(AtomicUsize::new(0));
             let log = received.clone();
-            let server = HttpServer::new(move || {
+            let server = actix_web::HttpServer::new(move || {
                 let log = log.clone();
                 let seen = seen.clone();
-                App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
+                actix_web::App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
                     let log = log.clone();
                     let seen = seen.clone();
                     async move {
