@@ -4,6 +4,7 @@
 mod helpers;
 
 mod bookings;
+mod browser;
 mod catalogue;
 mod concurrency;
 mod database;
