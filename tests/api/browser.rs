@@ -274,7 +274,13 @@ impl Browser {
         let shots = target_dir().join("e2e-screenshots");
         let _ = std::fs::remove_dir_all(&shots);
         std::fs::create_dir_all(&shots).unwrap();
-        Self { c, base: app.address.clone(), driver: driver.url(), shots, step: Cell::new(0), errors: RefCell::new(Vec::new()) }
+        let b = Self { c, base: app.address.clone(), driver: driver.url(), shots, step: Cell::new(0), errors: RefCell::new(Vec::new()) };
+        // The console check must not pass because the log reads nothing: an error logged now is seen.
+        b.c.execute("console.error('e2e console probe'); return null;", vec![]).await.unwrap();
+        let seen = b.console_errors().await;
+        assert!(seen.iter().any(|e| e.contains("e2e console probe")), "chromedriver's browser log does not work: {seen:?}");
+        b.errors.borrow_mut().clear();
+        b
     }
 
     async fn goto(&self, path: &str) {
@@ -370,7 +376,8 @@ impl Browser {
             .await
             .unwrap();
         let body: Value = res.json().await.unwrap();
-        for entry in body["value"].as_array().into_iter().flatten() {
+        let entries = body["value"].as_array().unwrap_or_else(|| panic!("chromedriver's browser log: {body}"));
+        for entry in entries {
             if entry["level"] == "SEVERE" {
                 self.errors.borrow_mut().push(format!("{url}: {}", entry["message"].as_str().unwrap_or_default()));
             }
