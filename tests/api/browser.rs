@@ -76,7 +76,10 @@ async fn browser_books_two_seats_in_french_and_a_second_window_sees_the_count_dr
     b.fill("form#booking-form [name=email]", "marie.tremblay@example.ca").await;
     b.fill("form#booking-form [name=phone]", "514 555 0199").await;
     b.find("form#booking-form select[name=act_experience]").await.select_by_value("beginner").await.unwrap();
-    b.find("form#booking-form select[name=quantity]").await.select_by_value("2").await.unwrap();
+    let quantity = b.find("form#booking-form select[name=quantity]").await;
+    assert_eq!(quantity.prop("value").await.unwrap().as_deref(), Some("1"), "one seat by default");
+    assert!(!b.shown("form#booking-form [name=attendee_2_first_name]").await, "a second attendee before asking for two seats");
+    quantity.select_by_value("2").await.unwrap();
     for (field, value) in [
         ("attendee_1_first_name", "Marie"),
         ("attendee_1_last_name", "Tremblay"),
@@ -340,6 +343,14 @@ impl Browser {
             e.is_displayed().await.ok()?.then_some(e)
         })
         .await
+    }
+
+    /// Whether `css` is on the page and visible, now.
+    async fn shown(&self, css: &str) -> bool {
+        match self.c.find(Locator::Css(css)).await {
+            Ok(e) => e.is_displayed().await.unwrap_or(false),
+            Err(_) => false,
+        }
     }
 
     async fn click(&self, css: &str) {
