@@ -11,3 +11,4 @@ mod emails;
 mod errors;
 mod lifecycle;
 mod payments;
+mod website;
