@@ -288,7 +288,7 @@ async fn the_landing_and_city_pages_show_live_seats_and_an_urgency_badge() {
     assert_eq!(app.hold(halifax, 10).await.0, 201);
     let city = b.get("/fr/villes/halifax").await;
     assert!(city.body.contains(&marker(10)));
-    assert!(city.body.contains("Plus que 10 places\u{202f}!"), "the urgency badge");
+    assert!(city.body.contains("Plus que 10 places\u{a0}!"), "the urgency badge");
     assert_eq!(app.hold(halifax, 10).await.0, 201);
     let city = b.get("/en/cities/halifax").await;
     assert!(city.body.contains(&marker(0)));
