@@ -157,7 +157,7 @@ impl Application {
             email_dispatcher,
         };
         let data = web::Data::new(state.clone());
-        let security = web::Data::new(crate::web::security::SecurityPolicy::from_settings(&state.settings));
+        let security = web::Data::new(crate::web::security::SecurityPolicy::new(&state.settings, state.stripe_stand_in.is_none()));
         crate::web::page::remember_settings(&state.settings);
         let server = HttpServer::new(move || {
             App::new()

@@ -119,9 +119,7 @@ pub fn event_view(state: &AppState, d: &CityEventDetails, lang: Language) -> Val
 /// schema.org `Event` for search engines: date, venue, price and whether seats remain.
 pub fn event_jsonld(state: &AppState, d: &CityEventDetails, lang: Language, base: &str) -> Value {
     let s = seats(state, d);
-    let availability = if d.event.status != "on_sale" {
-        "https://schema.org/SoldOut"
-    } else if s.available <= 0 {
+    let availability = if d.event.status != "on_sale" || s.available <= 0 {
         "https://schema.org/SoldOut"
     } else if s.available <= FEW_SEATS {
         "https://schema.org/LimitedAvailability"
