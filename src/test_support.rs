@@ -5,7 +5,8 @@
 //! with `CREATE DATABASE … TEMPLATE`, which takes milliseconds, and drops its clone when done.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -42,9 +43,11 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 
 /// The template's name, creating it if needed (serialised across processes by an advisory lock;
 /// built under another name and renamed, so a half-built template is never seen).
-pub fn template(admin_url: &str) -> &'static str {
-    static NAME: OnceLock<String> = OnceLock::new();
-    NAME.get_or_init(|| {
+pub fn template(admin_url: &str) -> String {
+    // Per server: a test may start a private cluster of its own (the database-outage test).
+    static NAMES: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
+    let mut names = NAMES.get_or_init(Mutex::default).lock().unwrap_or_else(|p| p.into_inner());
+    names.entry(admin_url.to_owned()).or_insert_with(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut files = walk(&root.join("migrations"));
         files.push(root.join("src/db/seed.sql"));
@@ -76,6 +79,7 @@ pub fn template(admin_url: &str) -> &'static str {
         admin.batch_execute("SELECT pg_advisory_unlock(727274)").expect("advisory unlock");
         name
     })
+    .clone()
 }
 
 /// A fresh database cloned from the template, dropped with the value (unless `keep` is set).

@@ -193,6 +193,8 @@ pub struct CityEventActor {
     restart_requested: bool,
     /// Batches completed; a drift check started before a commit ended is discarded.
     generation: u64,
+    /// Reloads started; only the latest one may install its state.
+    load_epoch: u64,
     snapshot: Arc<SeatSnapshot>,
 }
 
@@ -243,6 +245,9 @@ impl CityEventActor {
     fn reload(&mut self, ctx: &mut Context<Self>) {
         self.seats = None;
         self.publish();
+        // A newer reload supersedes an older one still retrying.
+        self.load_epoch += 1;
+        let epoch = self.load_epoch;
         let pool = self.pool.clone();
         let id = self.offer.id;
         let fut = async move {
@@ -253,13 +258,18 @@ impl CityEventActor {
                     Err(e) => {
                         warn!(city_event_id = %id, error = %e, "cannot load city event state; retrying");
                         tokio::time::sleep(backoff).await;
-                        backoff = (backoff * 2).min(Duration::from_secs(5));
+                        backoff = (backoff * 2).min(Duration::from_secs(2));
                     }
                 }
             }
         }
         .instrument(info_span!("city_event.load", city_event_id = %id));
-        ctx.wait(fut.into_actor(self).map(|seats, act, ctx| {
+        // `spawn`, not `wait`: while the database is down the actor keeps handling messages and
+        // refuses them at once (503), instead of letting them queue until the database is back.
+        ctx.spawn(fut.into_actor(self).map(move |seats, act, ctx| {
+            if act.load_epoch != epoch {
+                return;
+            }
             act.seats = Some(seats);
             act.publish();
             act.flush(ctx);
@@ -657,6 +667,7 @@ impl CityEventHandle {
             flushing: false,
             restart_requested: false,
             generation: 0,
+            load_epoch: 0,
             snapshot: snapshot.clone(),
         };
         let addr = Supervisor::start_in_arbiter(arbiter, move |_| actor);

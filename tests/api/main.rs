@@ -9,5 +9,6 @@ mod concurrency;
 mod database;
 mod emails;
 mod errors;
+mod faults;
 mod lifecycle;
 mod payments;
