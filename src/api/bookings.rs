@@ -1,4 +1,4 @@
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -22,11 +22,27 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
         (status = 409, description = "sold_out, not_enough_seats or sales_closed", body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
         (status = 422, description = "A field is missing or invalid", body = ErrorBody),
-        (status = 429, description = "Too many requests for this city event; see Retry-After", body = ErrorBody),
+        (status = 429, description = "busy: too many requests for this city event, or rate_limited: too many from this address; see Retry-After", body = ErrorBody),
         (status = 503, description = "Briefly unavailable; see Retry-After", body = ErrorBody)))]
 #[tracing::instrument(name = "bookings.create", skip_all, fields(city_event_id, quantity))]
-pub async fn create(state: web::Data<AppState>, body: ApiJson<RawBookingRequest>) -> ApiResult<HttpResponse> {
-    let request = body.0.parse(state.settings.max_quantity_per_booking)?;
+pub async fn create(state: web::Data<AppState>, req: HttpRequest, body: ApiJson<RawBookingRequest>) -> ApiResult<HttpResponse> {
+    let result = create_booking(&state, &req, body.0).await;
+    let outcome = match &result {
+        Ok(_) => "held",
+        Err(e) => e.detail.code.as_str(),
+    };
+    // Codes are a closed set chosen by the server, so the label's cardinality stays small.
+    crate::metrics::metrics().holds.with_label_values(&[outcome]).inc();
+    result
+}
+
+async fn create_booking(state: &AppState, req: &HttpRequest, body: RawBookingRequest) -> ApiResult<HttpResponse> {
+    // The peer address, not X-Forwarded-For, which any client can write; behind a proxy every
+    // request would share the proxy's address, so raise the limit there or key it at the proxy.
+    if let Some(ip) = req.peer_addr().map(|a| a.ip()) {
+        state.booking_limiter.check(&ip).inspect_err(|_| crate::metrics::metrics().rate_limited.with_label_values(&["bookings"]).inc())?;
+    }
+    let request = body.parse(state.settings.max_quantity_per_booking)?;
     tracing::Span::current().record("city_event_id", request.city_event_id.0).record("quantity", request.quantity.get());
     let handle = state.registry.handle(request.city_event_id)?;
     let percent_off = match &request.promo_code {

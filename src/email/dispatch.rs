@@ -208,12 +208,12 @@ impl EmailService {
                 Outcome::Sent
             }
             Err(TransportError::Transient(e)) if row.attempts < self.settings.max_attempts => {
-                tracing::warn!(error = %e, attempts = row.attempts, "mail not sent; will retry");
+                tracing::warn!(error = %crate::domain::mask_emails_in(&e), attempts = row.attempts, "mail not sent; will retry");
                 db::emails::mark_retry(&mut conn, row.id, now + backoff(row.attempts), &e).await?;
                 Outcome::Retry
             }
             Err(TransportError::Transient(e) | TransportError::Permanent(e)) => {
-                tracing::error!(error = %e, attempts = row.attempts, "mail failed");
+                tracing::error!(error = %crate::domain::mask_emails_in(&e), attempts = row.attempts, "mail failed");
                 db::emails::mark_final(&mut conn, row.id, "failed", &e).await?;
                 Outcome::Failed
             }

@@ -588,7 +588,7 @@ async fn mail_provider_down_for_an_hour_every_due_mail_goes_out_once_after() {
     assert_eq!(due, 5 + 3 + 4, "five confirmations; J-30 to three buyers and four attendees");
     assert_eq!(db.scalar("SELECT count(*) FROM email_campaigns WHERE status = 'sent'"), due);
     let received = sendgrid.received();
-    let mut ids: Vec<String> = received.iter().map(|m| m["custom_args"]["campaign_id"].as_str().unwrap_or_default().to_owned()).collect();
+    let mut ids: Vec<String> = received.iter().map(|m| m["personalizations"][0]["custom_args"]["campaign_id"].as_str().unwrap_or_default().to_owned()).collect();
     ids.sort();
     ids.dedup();
     assert_eq!((received.len(), ids.len()), (due as usize, due as usize), "each mail accepted exactly once");

@@ -10,5 +10,7 @@ mod database;
 mod emails;
 mod errors;
 mod faults;
+mod limits;
+mod privacy;
 mod lifecycle;
 mod payments;
