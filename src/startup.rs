@@ -180,6 +180,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 // Inner of the two: the request id the logger assigns is there to be returned.
+                .wrap(actix_web::middleware::from_fn(crate::rate_limit::header_limit))
                 .wrap(actix_web::middleware::from_fn(crate::metrics::track))
                 .wrap(TracingLogger::<crate::telemetry::PrivateRootSpan>::new())
                 .app_data(data.clone())

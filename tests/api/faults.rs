@@ -55,10 +55,9 @@ impl ServerProcess {
         let (port_tx, port_rx) = tokio::sync::oneshot::channel::<u16>();
         let port_tx = Arc::new(Mutex::new(Some(port_tx)));
         // Both pipes are drained for the whole life of the process: a full pipe would block its logging.
-        for reader in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn tokio::io::AsyncRead + Unpin + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
+        for reader in
+            [Box::new(child.stdout.take().unwrap()) as Box<dyn tokio::io::AsyncRead + Unpin + Send>, Box::new(child.stderr.take().unwrap())]
+        {
             let log = log.clone();
             let port_tx = port_tx.clone();
             tokio::spawn(async move {
@@ -237,7 +236,13 @@ async fn kill_9_in_a_burst_loses_no_acknowledged_hold_and_a_restart_releases_wha
     let ok = held(&results);
     let unanswered = results.iter().filter(|o| matches!(o, Outcome::NoAnswer)).count();
     let refused: Vec<u16> = results.iter().filter_map(|o| if let Outcome::Refused(s) = o { Some(*s) } else { None }).collect();
-    eprintln!("kill -9: {} requests, {} acknowledged, {} refused, {} without an answer", results.len(), ok.len(), refused.len(), unanswered);
+    eprintln!(
+        "kill -9: {} requests, {} acknowledged, {} refused, {} without an answer",
+        results.len(),
+        ok.len(),
+        refused.len(),
+        unanswered
+    );
     assert!(refused.iter().all(|s| [409, 429, 503].contains(s)), "{refused:?}");
     assert!(unanswered > 0, "the kill landed in the middle of the burst");
     assert_no_panic(&log);
@@ -248,7 +253,10 @@ async fn kill_9_in_a_burst_loses_no_acknowledged_hold_and_a_restart_releases_wha
     let api = server.availability(id).await;
     let (available, held_db, sold) = db_counts(&db, id);
     assert!(held_db >= ok.iter().map(|(_, q)| q).sum::<i64>());
-    assert_eq!((api["available"].as_i64().unwrap(), api["held"].as_i64().unwrap(), api["sold"].as_i64().unwrap()), (available, held_db, sold));
+    assert_eq!(
+        (api["available"].as_i64().unwrap(), api["held"].as_i64().unwrap(), api["sold"].as_i64().unwrap()),
+        (available, held_db, sold)
+    );
 
     // Killed again, and down until every hold has run out: released on the next start.
     server.kill9().await;
@@ -324,7 +332,8 @@ async fn probe(what: &'static str, req: reqwest::RequestBuilder) -> Probe {
 #[actix_web::test]
 async fn postgres_down_for_ten_seconds_gives_fast_503s_and_the_server_recovers_by_itself() {
     // A private cluster, so that stopping it disturbs nobody.
-    let data_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("fault-postgres").join(uuid::Uuid::new_v4().simple().to_string());
+    let data_dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("fault-postgres").join(uuid::Uuid::new_v4().simple().to_string());
     let port = free_port();
     let dir = data_dir.clone();
     let cluster = tokio::task::spawn_blocking(move || {
@@ -356,9 +365,8 @@ async fn postgres_down_for_ten_seconds_gives_fast_503s_and_the_server_recovers_b
     // A booking whose payment succeeds during the outage: its webhook must not be lost.
     let (_, paid, _) = server.post("/api/v1/bookings/create", &booking_body(id, 1)).await;
     let paid_reference = paid["reference"].as_str().unwrap().to_owned();
-    let (status, intent, _) = server
-        .post("/api/v1/payments/create-intent", &json!({"reference": paid_reference, "email": "marie.tremblay@example.ca"}))
-        .await;
+    let (status, intent, _) =
+        server.post("/api/v1/payments/create-intent", &json!({"reference": paid_reference, "email": "marie.tremblay@example.ca"})).await;
     assert_eq!(status, 200, "{intent}");
     stripe.set_delivery(Delivery::Hold);
 
@@ -423,7 +431,10 @@ async fn postgres_down_for_ten_seconds_gives_fast_503s_and_the_server_recovers_b
     for p in probes.iter().filter(|p| p.what == "hold" && p.status == Some(201)) {
         panic!("a hold acknowledged while the database was down: {p:?}");
     }
-    assert!(webhook_statuses.iter().all(|s| s.is_some_and(|s| s >= 500)), "webhooks are refused with 5xx so Stripe retries: {webhook_statuses:?}");
+    assert!(
+        webhook_statuses.iter().all(|s| s.is_some_and(|s| s >= 500)),
+        "webhooks are refused with 5xx so Stripe retries: {webhook_statuses:?}"
+    );
 
     // Back without a restart: holds are taken again, and the held webhook is applied.
     let recovered = Instant::now();
@@ -503,8 +514,7 @@ async fn a_slow_or_failing_stripe_gets_a_fast_503_and_a_retry_never_makes_a_seco
         assert_eq!(status, 200, "{first}");
         let (_, second, _) = server.post("/api/v1/payments/create-intent", &body).await;
         assert_eq!(first["payment_intent_id"], second["payment_intent_id"]);
-        let intents =
-            stripe.intents().into_iter().filter(|pi| pi["metadata"]["reference"].as_str() == Some(reference.as_str())).count();
+        let intents = stripe.intents().into_iter().filter(|pi| pi["metadata"]["reference"].as_str() == Some(reference.as_str())).count();
         intents_for.push(intents);
         assert_eq!(intents, 1, "one intent for the booking, whatever the retries ({fault})");
     }
@@ -534,7 +544,8 @@ async fn run_due(db: &ScratchDb, at: chrono::DateTime<chrono::Utc>, sendgrid_bas
 #[actix_web::test]
 async fn mail_provider_down_for_an_hour_every_due_mail_goes_out_once_after() {
     let db = TestDb::new();
-    let montreal = db.scalar("SELECT ce.id FROM city_events ce JOIN cities c ON c.id = ce.city_id WHERE c.slug = 'montreal' ORDER BY ce.id LIMIT 1");
+    let montreal =
+        db.scalar("SELECT ce.id FROM city_events ce JOIN cities c ON c.id = ce.city_id WHERE c.slug = 'montreal' ORDER BY ce.id LIMIT 1");
     // Five confirmed bookings; two with two attendees who have their own addresses.
     for i in 0..5 {
         db.execute(&format!(
@@ -588,7 +599,8 @@ async fn mail_provider_down_for_an_hour_every_due_mail_goes_out_once_after() {
     assert_eq!(due, 5 + 3 + 4, "five confirmations; J-30 to three buyers and four attendees");
     assert_eq!(db.scalar("SELECT count(*) FROM email_campaigns WHERE status = 'sent'"), due);
     let received = sendgrid.received();
-    let mut ids: Vec<String> = received.iter().map(|m| m["personalizations"][0]["custom_args"]["campaign_id"].as_str().unwrap_or_default().to_owned()).collect();
+    let mut ids: Vec<String> =
+        received.iter().map(|m| m["personalizations"][0]["custom_args"]["campaign_id"].as_str().unwrap_or_default().to_owned()).collect();
     ids.sort();
     ids.dedup();
     assert_eq!((received.len(), ids.len()), (due as usize, due as usize), "each mail accepted exactly once");

@@ -33,7 +33,10 @@ fn personal_fields_left(app: &TestApp, reference: &str) -> i64 {
 async fn a_buyer_reads_all_their_personal_data_then_erases_it_and_the_accounts_stay() {
     let app = spawn_app().await;
     let reference = confirmed(&app, "montreal").await;
-    assert!(eventually(Duration::from_secs(10), async || app.db.scalar("SELECT count(*) FROM email_campaigns WHERE status = 'sent'") == 1).await);
+    assert!(
+        eventually(Duration::from_secs(10), async || app.db.scalar("SELECT count(*) FROM email_campaigns WHERE status = 'sent'") == 1)
+            .await
+    );
     let path = format!("/api/v1/bookings/{reference}/personal-data?email=marie.tremblay@example.ca");
     let (status, data) = app.get_json(&path).await;
     assert_eq!(status, 200, "{data}");
@@ -48,7 +51,8 @@ async fn a_buyer_reads_all_their_personal_data_then_erases_it_and_the_accounts_s
     assert_eq!(status, 404);
 
     let total = app.db.scalar(&format!("SELECT total_cents FROM bookings WHERE reference = '{reference}'"));
-    let (status, erased) = app.post_json(&format!("/api/v1/bookings/{reference}/erase"), &json!({"email": "marie.tremblay@example.ca"})).await;
+    let (status, erased) =
+        app.post_json(&format!("/api/v1/bookings/{reference}/erase"), &json!({"email": "marie.tremblay@example.ca"})).await;
     assert_eq!(status, 200, "{erased}");
     assert_eq!(personal_fields_left(&app, &reference), 0, "nothing personal is left");
     // The accounts keep what they need.
@@ -88,7 +92,9 @@ async fn the_retention_pass_anonymises_past_events_only_and_the_command_line_run
     let app = spawn_app().await;
     let montreal = confirmed(&app, "montreal").await; // April 16, 2027
     let toronto = confirmed(&app, "toronto").await;
-    let ends = |r: &str| app.db.scalar(&format!("SELECT extract(epoch FROM ce.ends_at)::bigint FROM bookings b JOIN city_events ce ON ce.id = b.city_event_id WHERE b.reference = '{r}'"));
+    let ends = |r: &str| {
+        app.db.scalar(&format!("SELECT extract(epoch FROM ce.ends_at)::bigint FROM bookings b JOIN city_events ce ON ce.id = b.city_event_id WHERE b.reference = '{r}'"))
+    };
     let (first, second) = if ends(&montreal) < ends(&toronto) { (montreal, toronto) } else { (toronto, montreal) };
     // 180 days after the first event ended, and before the second one did.
     let now = chrono::DateTime::from_timestamp(ends(&first) + 180 * 86400 + 60, 0).unwrap();
