@@ -130,6 +130,10 @@ pub struct Settings {
     pub emergency_phone: String,
     pub wifi_network: String,
     pub wifi_password: String,
+    /// Google Analytics measurement id; empty = no analytics at all. Even when set, the tag loads
+    /// only for visitors who accepted it in the consent banner.
+    #[serde(default)]
+    pub ga_id: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -189,6 +193,7 @@ const ENV_KEYS: &[&str] = &[
     "emergency_phone",
     "wifi_network",
     "wifi_password",
+    "ga_id",
 ];
 
 /// The folder that holds `default.toml`: `APP_CONFIG_DIR`, else `./config`, else the one beside

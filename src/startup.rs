@@ -177,16 +177,22 @@ impl Application {
         let data = web::Data::new(state.clone());
         let frontend_url = state.settings.frontend_url.clone();
         let s = &state.settings;
+        let security = web::Data::new(crate::web::security::SecurityPolicy::from_settings(&state.settings));
+        crate::web::page::remember_settings(&state.settings);
         let server = HttpServer::new(move || {
             App::new()
-                // Inner of the two: the request id the logger assigns is there to be returned.
                 .wrap(actix_web::middleware::from_fn(crate::rate_limit::header_limit))
+                .wrap(actix_web::middleware::from_fn(crate::web::security::headers))
+                .wrap(actix_web::middleware::Compress::default())
+                // Inside the logger: the request id it assigns is there to be returned.
                 .wrap(actix_web::middleware::from_fn(crate::metrics::track))
                 .wrap(TracingLogger::<crate::telemetry::PrivateRootSpan>::new())
+                .app_data(security.clone())
                 .app_data(data.clone())
                 .app_data(web::PayloadConfig::new(api::extract::JSON_LIMIT))
                 .configure(api::routes_for(&frontend_url))
                 .configure(crate::web::routes)
+                .default_service(web::to(crate::web::not_found))
         })
         // Slow clients hold a connection only this long.
         .keep_alive(std::time::Duration::from_secs(s.http_keep_alive_secs))
