@@ -330,7 +330,8 @@ impl CityEventActor {
         self.flushing = true;
         let pool = self.pool.clone();
         let timeout = self.settings.commit_timeout;
-        let span = info_span!("city_event.commit", city_event_id = %self.offer.id, batch = ops.len());
+        let batch_len = ops.len();
+        let span = info_span!("city_event.commit", city_event_id = %self.offer.id, batch = batch_len);
         // The write runs as its own task: if the actor stops meanwhile, the transaction still ends
         // cleanly instead of being dropped half-way.
         let task = actix_rt::spawn(
@@ -343,6 +344,9 @@ impl CityEventActor {
                 .await
                 .unwrap_or_else(|_| Err(DbError::Unavailable("commit timed out".into())));
                 tracing::debug!(elapsed_us = started.elapsed().as_micros() as u64, ok = result.is_ok(), "batch written");
+                let m = crate::metrics::metrics();
+                m.actor_batch_size.observe(batch_len as f64);
+                m.actor_commit_seconds.observe(started.elapsed().as_secs_f64());
                 result
             }
             .instrument(span),
