@@ -240,9 +240,15 @@ impl CityEventActor {
         }
     }
 
-    /// Rebuild memory from the database, retrying with back-off until it answers. Requests that
-    /// arrive meanwhile are refused with `Unavailable` (the API answers 503 + Retry-After).
+    /// Rebuild memory from the database, retrying with back-off until it answers.
+    ///
+    /// The first attempt holds the mailbox (for at most `FIRST_LOAD_WAIT`): with a healthy
+    /// database it takes milliseconds, and requests sent meanwhile are served rather than refused.
+    /// If it fails, the retries run beside message handling, so while the database is down
+    /// requests are refused at once with `Unavailable` (503 + Retry-After) instead of queueing
+    /// until it is back.
     fn reload(&mut self, ctx: &mut Context<Self>) {
+        const FIRST_LOAD_WAIT: Duration = Duration::from_millis(500);
         self.seats = None;
         self.publish();
         // A newer reload supersedes an older one still retrying.
@@ -250,30 +256,48 @@ impl CityEventActor {
         let epoch = self.load_epoch;
         let pool = self.pool.clone();
         let id = self.offer.id;
+        let first = async move { tokio::time::timeout(FIRST_LOAD_WAIT, load_seats(&pool, id)).await }
+            .instrument(info_span!("city_event.load", city_event_id = %id));
+        ctx.wait(first.into_actor(self).map(move |loaded, act, ctx| match loaded {
+            Ok(Ok(seats)) => act.install(seats, epoch, ctx),
+            Ok(Err(e)) => {
+                warn!(city_event_id = %id, error = %e, "cannot load city event state; retrying");
+                act.reload_in_background(epoch, ctx);
+            }
+            Err(_) => {
+                warn!(city_event_id = %id, "loading city event state is slow; retrying");
+                act.reload_in_background(epoch, ctx);
+            }
+        }));
+    }
+
+    fn reload_in_background(&mut self, epoch: u64, ctx: &mut Context<Self>) {
+        let pool = self.pool.clone();
+        let id = self.offer.id;
         let fut = async move {
             let mut backoff = Duration::from_millis(100);
             loop {
+                tokio::time::sleep(backoff).await;
                 match load_seats(&pool, id).await {
                     Ok(seats) => return seats,
                     Err(e) => {
                         warn!(city_event_id = %id, error = %e, "cannot load city event state; retrying");
-                        tokio::time::sleep(backoff).await;
                         backoff = (backoff * 2).min(Duration::from_secs(2));
                     }
                 }
             }
         }
         .instrument(info_span!("city_event.load", city_event_id = %id));
-        // `spawn`, not `wait`: while the database is down the actor keeps handling messages and
-        // refuses them at once (503), instead of letting them queue until the database is back.
-        ctx.spawn(fut.into_actor(self).map(move |seats, act, ctx| {
-            if act.load_epoch != epoch {
-                return;
-            }
-            act.seats = Some(seats);
-            act.publish();
-            act.flush(ctx);
-        }));
+        ctx.spawn(fut.into_actor(self).map(move |seats, act, ctx| act.install(seats, epoch, ctx)));
+    }
+
+    fn install(&mut self, seats: Seats, epoch: u64, ctx: &mut Context<Self>) {
+        if self.load_epoch != epoch {
+            return;
+        }
+        self.seats = Some(seats);
+        self.publish();
+        self.flush(ctx);
     }
 
     fn idle(&self) -> bool {
