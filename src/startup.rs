@@ -177,7 +177,7 @@ impl Application {
         let data = web::Data::new(state.clone());
         let frontend_url = state.settings.frontend_url.clone();
         let s = &state.settings;
-        let security = web::Data::new(crate::web::security::SecurityPolicy::from_settings(&state.settings));
+        let security = web::Data::new(crate::web::security::SecurityPolicy::new(&state.settings, state.stripe_stand_in.is_none()));
         crate::web::page::remember_settings(&state.settings);
         let server = HttpServer::new(move || {
             App::new()

@@ -73,7 +73,7 @@ mod tests {
     #[test]
     fn placeholders_are_filled_and_french_spacing_kept() {
         assert_eq!(text(Language::En, "availability.left", &[("count", "12")]), "12 seats left");
-        assert_eq!(seats_left(Language::Fr, 3), "Plus que 3 places\u{202f}!");
+        assert_eq!(seats_left(Language::Fr, 3), "Plus que 3 places\u{a0}!");
         assert_eq!(seats_left(Language::Fr, 0), "Complet");
         assert_eq!(seats_left(Language::En, 1), "Last seat!");
         assert_eq!(text(Language::Fr, "no.such.key", &[]), "no.such.key");

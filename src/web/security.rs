@@ -18,12 +18,13 @@ pub struct SecurityPolicy {
 }
 
 impl SecurityPolicy {
-    pub fn from_settings(s: &Settings) -> Self {
+    /// `real_stripe`: Stripe.js is used (real keys), not the local stand-in's test-card form.
+    pub fn new(s: &Settings, real_stripe: bool) -> Self {
         let mut script = vec!["'self'"];
         let mut connect = vec!["'self'"];
         let mut frame = vec!["'none'"];
         let mut img = vec!["'self'", "data:"];
-        if !s.stripe_publishable_key.is_empty() && !s.stripe_secret_key.is_empty() {
+        if real_stripe {
             script.push("https://js.stripe.com");
             connect.push("https://api.stripe.com");
             frame = vec!["https://js.stripe.com", "https://hooks.stripe.com"];

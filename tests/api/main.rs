@@ -14,3 +14,4 @@ mod lifecycle;
 mod limits;
 mod payments;
 mod privacy;
+mod website;
