@@ -37,6 +37,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         confirmed_at -> Nullable<Timestamptz>,
         closed_at -> Nullable<Timestamptz>,
+        anonymised_at -> Nullable<Timestamptz>,
     }
 }
 
