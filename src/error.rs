@@ -166,6 +166,20 @@ impl From<ReservationError> for ApiError {
             .retry_after(retry_after_secs),
             ReservationError::Unavailable { retry_after_secs } => ApiError::unavailable(retry_after_secs),
             ReservationError::WrongStatus { .. } => ApiError::conflict("wrong_status", msg),
+            ReservationError::AlreadyWaiting => {
+                ApiError::conflict("already_on_waiting_list", "This e-mail address is already on the waiting list of this city event.")
+                    .field("email")
+            }
+            ReservationError::SeatsAvailable { available } => {
+                let mut err = ApiError::conflict("seats_available", "Seats are available: book one instead of joining the waiting list.");
+                err.detail.available = Some(available);
+                err
+            }
+            ReservationError::CapacityBelowTaken { taken } => ApiError::conflict(
+                "capacity_below_taken",
+                format!("{taken} seats are held or sold: the capacity cannot be lower."),
+            )
+            .field("capacity"),
         }
     }
 }

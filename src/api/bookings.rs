@@ -43,7 +43,7 @@ pub async fn create(state: web::Data<AppState>, body: ApiJson<RawBookingRequest>
     let receipt = match state.settings.hold_strategy {
         HoldStrategy::Actor => handle.hold(&request, percent_off).await?,
         HoldStrategy::RowLock => {
-            crate::baseline::hold(&state.pool, handle.offer(), &request, percent_off, state.settings.hold_ttl()).await?
+            crate::baseline::hold(&state.pool, &handle.offer(), &request, percent_off, state.settings.hold_ttl()).await?
         }
     };
     let q = &receipt.quote;

@@ -10,6 +10,7 @@ pub mod models;
 pub mod payments;
 pub mod schema;
 pub mod seed;
+pub mod waitlist;
 
 use std::time::Duration;
 
