@@ -203,6 +203,11 @@ impl From<crate::payments::PaymentError> for ApiError {
             P::NotRefundable(status) => {
                 ApiError::conflict("not_refundable", "Only a paid booking can be refunded.").with_status(status.as_str())
             }
+            P::OfferNotClaimed => ApiError::conflict(
+                "offer_not_claimed",
+                "Claim this waiting-list offer first (the link in its e-mail), then pay.",
+            )
+            .with_status("held"),
             P::InvalidAmount(msg) => ApiError::unprocessable("invalid_amount", "amount_cents", msg),
             P::Stripe(StripeError::Unavailable(detail)) => {
                 tracing::warn!(%detail, "Stripe unavailable");

@@ -1,6 +1,7 @@
 //! Server-rendered pages (handlebars, `templates/`). For now the landing page: the tour's dates,
 //! venues, prices and live seat counts, in French or English; and the e-mail tracking routes.
 
+pub mod csrf;
 pub mod tracking;
 
 use actix_web::http::header;
