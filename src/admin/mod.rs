@@ -7,3 +7,4 @@ pub mod audit;
 pub mod auth;
 pub mod bookings;
 pub mod session;
+pub mod city_events;
