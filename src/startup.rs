@@ -147,7 +147,10 @@ impl Application {
         if let Some(s) = &stand_in {
             s.set_webhook_url(&format!("http://127.0.0.1:{port}/api/v1/webhooks/stripe"));
         }
+        let views = Arc::new(crate::admin::funnel::ViewCounter::default());
+        crate::admin::funnel::ViewCounter::spawn_flusher(&views, pool.clone(), std::time::Duration::from_secs(5));
         let state = AppState {
+            views,
             pool,
             registry,
             settings: Arc::new(settings),
@@ -162,6 +165,7 @@ impl Application {
                 .wrap(TracingLogger::default())
                 .app_data(data.clone())
                 .app_data(web::PayloadConfig::new(api::extract::JSON_LIMIT))
+                .configure(crate::admin::routes)
                 .configure(api::routes)
                 .configure(crate::web::routes)
         })

@@ -32,6 +32,8 @@ pub struct AppState {
     /// The local Stripe stand-in when no Stripe keys are configured (offline demo, tests).
     pub stripe_stand_in: Option<crate::payments::stand_in::StripeStandIn>,
     pub email_dispatcher: actix::Addr<crate::actors::email::EmailDispatcher>,
+    /// Availability views for the back office's funnel (counted in memory, written in batches).
+    pub views: Arc<crate::admin::funnel::ViewCounter>,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
