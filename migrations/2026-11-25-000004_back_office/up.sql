@@ -93,8 +93,9 @@ ALTER TABLE bookings
 ALTER TABLE bookings DROP CONSTRAINT bookings_status_check;
 ALTER TABLE bookings ADD CONSTRAINT bookings_status_check
     CHECK (status IN ('held', 'confirmed', 'cancelled', 'expired', 'refunded', 'moved'));
-ALTER TABLE bookings DROP CONSTRAINT bookings_check;
-ALTER TABLE bookings ADD CONSTRAINT bookings_check
+-- (bookings_check3 is the core migration's unnamed "a confirmed booking has confirmed_at".)
+ALTER TABLE bookings DROP CONSTRAINT bookings_check3;
+ALTER TABLE bookings ADD CONSTRAINT bookings_confirmed_at_check
     CHECK ((status = 'confirmed') = (confirmed_at IS NOT NULL) OR status IN ('refunded', 'moved'));
 ALTER TABLE bookings ADD CONSTRAINT bookings_moved_check CHECK ((status = 'moved') = (moved_to IS NOT NULL));
 -- A waiting-list offer is held before its person gives a phone number (they give it when they
