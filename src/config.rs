@@ -116,6 +116,10 @@ pub struct Settings {
     pub emergency_phone: String,
     pub wifi_network: String,
     pub wifi_password: String,
+    /// Google Analytics measurement id; empty = no analytics at all. Even when set, the tag loads
+    /// only for visitors who accepted it in the consent banner.
+    #[serde(default)]
+    pub ga_id: String,
     /// How long a seat offered to the waiting list stays held for its person.
     #[serde(default = "default_offer_ttl")]
     pub waitlist_offer_ttl_seconds: u64,
@@ -188,6 +192,7 @@ const ENV_KEYS: &[&str] = &[
     "emergency_phone",
     "wifi_network",
     "wifi_password",
+    "ga_id",
     "waitlist_offer_ttl_seconds",
     "admin_session_idle_minutes",
     "admin_session_max_hours",

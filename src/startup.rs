@@ -160,14 +160,20 @@ impl Application {
             email_dispatcher,
         };
         let data = web::Data::new(state.clone());
+        let security = web::Data::new(crate::web::security::SecurityPolicy::new(&state.settings, state.stripe_stand_in.is_none()));
+        crate::web::page::remember_settings(&state.settings);
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(crate::web::security::headers))
+                .wrap(actix_web::middleware::Compress::default())
                 .wrap(TracingLogger::default())
+                .app_data(security.clone())
                 .app_data(data.clone())
                 .app_data(web::PayloadConfig::new(api::extract::JSON_LIMIT))
                 .configure(crate::admin::routes)
                 .configure(api::routes)
                 .configure(crate::web::routes)
+                .default_service(web::to(crate::web::not_found))
         })
         .shutdown_timeout(15)
         .listen(listener)?

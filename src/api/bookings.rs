@@ -6,10 +6,11 @@ use utoipa::{IntoParams, ToSchema};
 use super::extract::ApiJson;
 use super::views::{BookingCreated, BookingView};
 use super::AppState;
+use crate::actors::city_event::HoldReceipt;
 use crate::config::HoldStrategy;
 use crate::db;
 use crate::db::models::{AttendeeRow, BookingRow};
-use crate::domain::booking_request::RawBookingRequest;
+use crate::domain::booking_request::{BookingRequest, RawBookingRequest};
 use crate::domain::{BookingReference, BookingStatus, Email};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 
@@ -28,24 +29,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 pub async fn create(state: web::Data<AppState>, body: ApiJson<RawBookingRequest>) -> ApiResult<HttpResponse> {
     let request = body.0.parse(state.settings.max_quantity_per_booking)?;
     tracing::Span::current().record("city_event_id", request.city_event_id.0).record("quantity", request.quantity.get());
-    let handle = state.registry.handle(request.city_event_id)?;
-    let percent_off = match &request.promo_code {
-        None => None,
-        Some(code) => {
-            let mut conn = db::connection(&state.pool).await?;
-            let pct = db::catalogue::promo_percent(&mut conn, code, request.city_event_id.0, Utc::now()).await?;
-            let pct = pct.ok_or_else(|| {
-                ApiError::unprocessable("invalid_promo_code", "promo_code", "This promotion code does not exist or has expired.")
-            })?;
-            Some(pct.clamp(0, 100) as u8)
-        }
-    };
-    let receipt = match state.settings.hold_strategy {
-        HoldStrategy::Actor => handle.hold(&request, percent_off).await?,
-        HoldStrategy::RowLock => {
-            crate::baseline::hold(&state.pool, &handle.offer(), &request, percent_off, state.settings.hold_ttl()).await?
-        }
-    };
+    let receipt = place_hold(&state, &request).await?;
     let q = &receipt.quote;
     let tier = serde_json::to_value(q.tier).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     Ok(HttpResponse::Created().insert_header(("Cache-Control", "no-store")).json(BookingCreated {
@@ -63,6 +47,29 @@ pub async fn create(state: web::Data<AppState>, body: ApiJson<RawBookingRequest>
         currency: "CAD".into(),
         hold_expires_at: receipt.expires_at,
     }))
+}
+
+/// Holds seats for a parsed request through the city event's actor (or the row-lock baseline),
+/// after checking its promotion code. Shared by the API and the booking form.
+pub async fn place_hold(state: &AppState, request: &BookingRequest) -> ApiResult<HoldReceipt> {
+    let handle = state.registry.handle(request.city_event_id)?;
+    let percent_off = match &request.promo_code {
+        None => None,
+        Some(code) => {
+            let mut conn = db::connection(&state.pool).await?;
+            let pct = db::catalogue::promo_percent(&mut conn, code, request.city_event_id.0, Utc::now()).await?;
+            let pct = pct.ok_or_else(|| {
+                ApiError::unprocessable("invalid_promo_code", "promo_code", "This promotion code does not exist or has expired.")
+            })?;
+            Some(pct.clamp(0, 100) as u8)
+        }
+    };
+    Ok(match state.settings.hold_strategy {
+        HoldStrategy::Actor => handle.hold(request, percent_off).await?,
+        HoldStrategy::RowLock => {
+            crate::baseline::hold(&state.pool, &handle.offer(), request, percent_off, state.settings.hold_ttl()).await?
+        }
+    })
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

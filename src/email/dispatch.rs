@@ -233,57 +233,12 @@ impl EmailService {
         d: &db::catalogue::CityEventDetails,
         people: &[AttendeeRow],
     ) -> EmailContext {
-        let language = Language::from_db(&row.language);
-        let tz: Tz = d.event.time_zone.parse().unwrap_or(chrono_tz::America::Toronto);
         let recipient_first_name = row
             .attendee_id
             .and_then(|id| people.iter().find(|a| a.id == id))
             .and_then(|a| a.first_name.clone())
             .or_else(|| Some(b.buyer_first_name.clone()));
-        let base = &self.settings.base_url;
-        let lang = language.as_str();
-        EmailContext {
-            kind,
-            language,
-            recipient_first_name,
-            booking_reference: b.reference.clone(),
-            buyer_name: format!("{} {}", b.buyer_first_name, b.buyer_last_name),
-            quantity: b.quantity,
-            attendee_names: people
-                .iter()
-                .map(|a| match (&a.first_name, &a.last_name) {
-                    (Some(f), Some(l)) => Some(format!("{f} {l}")),
-                    _ => None,
-                })
-                .collect(),
-            city_name: if language == Language::Fr { d.city.name_fr.clone() } else { d.city.name_en.clone() },
-            venue_name: d.venue.name.clone(),
-            venue_address: d.venue.address.clone(),
-            venue_postal_code: d.venue.postal_code.clone(),
-            starts_at: d.event.starts_at,
-            ends_at: d.event.ends_at,
-            time_zone: tz,
-            unit_price_cents: b.unit_price_cents,
-            subtotal_cents: b.subtotal_cents,
-            discount_cents: b.discount_cents,
-            taxes: serde_json::from_value::<Vec<TaxLine>>(b.taxes.clone()).unwrap_or_default(),
-            total_cents: b.total_cents,
-            organiser_name: self.settings.from_name.clone(),
-            manage_url: if kind == EmailKind::WaitlistOffer {
-                let token = crate::admin::waiting_list::offer_token(&self.settings.secret, b.id, b.hold_expires_at);
-                crate::admin::waiting_list::claim_url(base, language, &token)
-            } else {
-                format!("{base}/{lang}/bookings/{}", b.reference)
-            },
-            resources_url: format!("{base}/{lang}/resources"),
-            feedback_url: format!("{base}/{lang}/feedback"),
-            support_email: self.settings.support_email.clone(),
-            emergency_phone: self.settings.emergency_phone.clone(),
-            wifi_network: self.settings.wifi_network.clone(),
-            wifi_password: self.settings.wifi_password.clone(),
-            confirmed_late: b.confirmed_at.is_some_and(|at| sequence::confirmed_late(at, d.event.starts_at, tz, self.settings.send_hour)),
-            offer_expires_at: (kind == EmailKind::WaitlistOffer).then_some(b.hold_expires_at),
-        }
+        booking_context(&self.settings, kind, Language::from_db(&row.language), recipient_first_name, b, d, people)
     }
 
     fn outgoing(&self, row: &EmailCampaignRow, kind: EmailKind, ctx: &EmailContext, r: RenderedEmail) -> OutgoingEmail {
@@ -330,6 +285,63 @@ fn recipients(booking: &BookingRow, people: &[AttendeeRow]) -> Vec<(Option<i64>,
         out.push((None, booking.buyer_email.clone()));
     }
     out
+}
+
+/// What a mail (or the website's calendar file) says about one booking.
+pub fn booking_context(
+    settings: &EmailSettings,
+    kind: EmailKind,
+    language: Language,
+    recipient_first_name: Option<String>,
+    b: &BookingRow,
+    d: &db::catalogue::CityEventDetails,
+    people: &[AttendeeRow],
+) -> EmailContext {
+    let tz: Tz = d.event.time_zone.parse().unwrap_or(chrono_tz::America::Toronto);
+    let base = &settings.base_url;
+    let lang = language.as_str();
+    EmailContext {
+        kind,
+        language,
+        recipient_first_name,
+        booking_reference: b.reference.clone(),
+        buyer_name: format!("{} {}", b.buyer_first_name, b.buyer_last_name),
+        quantity: b.quantity,
+        attendee_names: people
+            .iter()
+            .map(|a| match (&a.first_name, &a.last_name) {
+                (Some(f), Some(l)) => Some(format!("{f} {l}")),
+                _ => None,
+            })
+            .collect(),
+        city_name: if language == Language::Fr { d.city.name_fr.clone() } else { d.city.name_en.clone() },
+        venue_name: d.venue.name.clone(),
+        venue_address: d.venue.address.clone(),
+        venue_postal_code: d.venue.postal_code.clone(),
+        starts_at: d.event.starts_at,
+        ends_at: d.event.ends_at,
+        time_zone: tz,
+        unit_price_cents: b.unit_price_cents,
+        subtotal_cents: b.subtotal_cents,
+        discount_cents: b.discount_cents,
+        taxes: serde_json::from_value::<Vec<TaxLine>>(b.taxes.clone()).unwrap_or_default(),
+        total_cents: b.total_cents,
+        organiser_name: settings.from_name.clone(),
+        manage_url: if kind == EmailKind::WaitlistOffer {
+            let token = crate::admin::waiting_list::offer_token(&settings.secret, b.id, b.hold_expires_at);
+            crate::admin::waiting_list::claim_url(base, language, &token)
+        } else {
+            format!("{base}/{lang}/bookings/{}", b.reference)
+        },
+        resources_url: format!("{base}/{lang}/resources"),
+        feedback_url: format!("{base}/{lang}/feedback"),
+        support_email: settings.support_email.clone(),
+        emergency_phone: settings.emergency_phone.clone(),
+        wifi_network: settings.wifi_network.clone(),
+        wifi_password: settings.wifi_password.clone(),
+        confirmed_late: b.confirmed_at.is_some_and(|at| sequence::confirmed_late(at, d.event.starts_at, tz, settings.send_hour)),
+        offer_expires_at: (kind == EmailKind::WaitlistOffer).then_some(b.hold_expires_at),
+    }
 }
 
 #[cfg(test)]

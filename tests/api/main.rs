@@ -12,3 +12,4 @@ mod emails;
 mod errors;
 mod lifecycle;
 mod payments;
+mod website;

@@ -1,0 +1,82 @@
+//! The site's CSS and JavaScript, compiled into the binary and served under names that carry a
+//! hash of their content, so browsers may keep them for a year: a new build changes the name.
+
+use std::collections::HashMap;
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use sha2::{Digest, Sha256};
+
+struct Asset {
+    body: &'static [u8],
+    content_type: &'static str,
+}
+
+/// Logical name (`site.css`) → hashed URL (`/assets/site.3f2a9c81d0.css`), and the reverse.
+pub struct Assets {
+    urls: HashMap<&'static str, String>,
+    by_file: HashMap<String, Asset>,
+}
+
+const FILES: &[(&str, &[u8], &str)] = &[
+    ("site.css", include_bytes!("../../static/site.css"), "text/css; charset=utf-8"),
+    ("site.js", include_bytes!("../../static/site.js"), "text/javascript; charset=utf-8"),
+    ("analytics.js", include_bytes!("../../static/analytics.js"), "text/javascript; charset=utf-8"),
+    ("stripe-checkout.js", include_bytes!("../../static/stripe-checkout.js"), "text/javascript; charset=utf-8"),
+    ("russ-harris.svg", include_bytes!("../../static/russ-harris.svg"), "image/svg+xml"),
+    ("favicon.svg", include_bytes!("../../static/favicon.svg"), "image/svg+xml"),
+];
+
+impl Assets {
+    pub fn embedded() -> Self {
+        let mut urls = HashMap::new();
+        let mut by_file = HashMap::new();
+        for (name, body, content_type) in FILES {
+            let hash = hex::encode(Sha256::digest(body));
+            let (stem, ext) = name.rsplit_once('.').expect("asset names have an extension");
+            let file = format!("{stem}.{}.{ext}", &hash[..12]);
+            urls.insert(*name, format!("/assets/{file}"));
+            by_file.insert(file, Asset { body, content_type });
+        }
+        Self { urls, by_file }
+    }
+
+    /// The URL of an asset by its logical name; panics on a name that is not embedded, which the
+    /// page tests catch.
+    pub fn url(&self, name: &str) -> &str {
+        self.urls.get(name).map(String::as_str).unwrap_or_else(|| panic!("no embedded asset named {name}"))
+    }
+
+    pub fn total_bytes(&self, names: &[&str]) -> usize {
+        names
+            .iter()
+            .filter_map(|n| self.urls.get(n))
+            .filter_map(|u| self.by_file.get(u.trim_start_matches("/assets/")))
+            .map(|a| a.body.len())
+            .sum()
+    }
+}
+
+pub async fn serve(file: web::Path<String>) -> HttpResponse {
+    match super::page::site().assets.by_file.get(file.as_str()) {
+        Some(a) => HttpResponse::Ok()
+            .content_type(a.content_type)
+            .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+            .body(a.body),
+        None => HttpResponse::NotFound().insert_header((header::CACHE_CONTROL, "no-store")).finish(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_carry_a_content_hash() {
+        let a = Assets::embedded();
+        let url = a.url("site.css");
+        assert!(url.starts_with("/assets/site.") && url.ends_with(".css"), "{url}");
+        assert_eq!(url.len(), "/assets/site..css".len() + 12);
+        assert!(a.by_file.contains_key(url.trim_start_matches("/assets/")));
+    }
+}

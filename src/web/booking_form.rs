@@ -1,0 +1,397 @@
+//! The booking form: works without JavaScript (a POST, checked on the server, errors shown
+//! beside their fields in the page's language, values kept) and holds the seats through the
+//! same path as `POST /api/v1/bookings/create`. Success leads to the checkout page.
+
+use std::collections::HashMap;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+
+use super::catalogue::{city_name, event_view};
+use super::checkout::booking_key;
+use super::csrf;
+use super::i18n;
+use super::page::{Meta, PageCtx, PageError};
+use super::paths::{self, Page};
+use crate::api::bookings::place_hold;
+use crate::api::AppState;
+use crate::db;
+use crate::db::catalogue::CityEventDetails;
+use crate::domain::booking_request::{BookingRequest, RawAttendee, RawBookingRequest, RawBuyer};
+use crate::domain::{ActExperience, Email, InvalidInput, Language, PersonName, Phone, Quantity};
+
+/// Larger bodies are not forms of ours.
+pub const FORM_LIMIT: usize = 16 * 1024;
+
+/// A submitted form: the last value of each name wins.
+#[derive(Debug, Default, Clone)]
+pub struct FormValues(HashMap<String, String>);
+
+impl FormValues {
+    pub fn parse(body: &[u8]) -> Result<Self, serde_urlencoded::de::Error> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)?;
+        Ok(Self(pairs.into_iter().take(200).collect()))
+    }
+
+    pub fn get(&self, name: &str) -> &str {
+        self.0.get(name).map(String::as_str).unwrap_or("")
+    }
+}
+
+const EXPERIENCE: [(&str, ActExperience); 4] = [
+    ("none", ActExperience::None),
+    ("beginner", ActExperience::Beginner),
+    ("intermediate", ActExperience::Intermediate),
+    ("advanced", ActExperience::Advanced),
+];
+
+/// Errors by form field name, in the order the fields appear.
+#[derive(Debug, Default)]
+pub struct FieldErrors(Vec<(String, String)>);
+
+impl FieldErrors {
+    fn add(&mut self, field: impl Into<String>, message: String) {
+        let field = field.into();
+        if !self.0.iter().any(|(f, _)| *f == field) {
+            self.0.push((field, message));
+        }
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0.iter().find(|(f, _)| f == field).map(|(_, m)| m.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn fields(&self) -> Vec<&str> {
+        self.0.iter().map(|(f, _)| f.as_str()).collect()
+    }
+}
+
+fn message(lang: Language, e: &InvalidInput, max: u16) -> String {
+    let key = format!("errors.{}", e.code);
+    if i18n::tree(lang).pointer(&format!("/errors/{}", e.code)).is_some() {
+        i18n::text(lang, &key, &[("max", &max.to_string())])
+    } else {
+        i18n::text(lang, "errors.invalid_value", &[])
+    }
+}
+
+/// The number of seats the form shows fields for: what was chosen if it parses, else one.
+fn seat_count(values: &FormValues, max: u16) -> u16 {
+    values.get("quantity").trim().parse::<u16>().ok().filter(|q| (1..=max).contains(q)).unwrap_or(1)
+}
+
+/// Checks every field on its own (so all errors show at once), then the whole request.
+pub fn parse_form(values: &FormValues, city_event_id: i64, lang: Language, max: u16) -> Result<BookingRequest, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let mut check = |field: &str, r: Result<(), InvalidInput>| {
+        if let Err(e) = r {
+            errors.add(field, message(lang, &e, max));
+        }
+    };
+    check("first_name", PersonName::parse(values.get("first_name")).map(drop));
+    check("last_name", PersonName::parse(values.get("last_name")).map(drop));
+    check("email", Email::parse(values.get("email")).map(drop));
+    check("phone", Phone::parse(values.get("phone")).map(drop));
+    let experience = EXPERIENCE.iter().find(|(v, _)| *v == values.get("act_experience")).map(|(_, e)| *e);
+    if experience.is_none() {
+        check("act_experience", Err(InvalidInput::new("invalid_value", "act_experience", "unknown")));
+    }
+    let quantity = values.get("quantity").trim().parse::<i64>().unwrap_or(0);
+    check("quantity", Quantity::parse(quantity, max).map(drop));
+
+    // Seats whose names are all blank are named later; a half-filled seat is an error.
+    let seats = seat_count(values, max);
+    let mut attendees = vec![];
+    let mut seat_of_index = vec![];
+    for n in 1..=seats {
+        let field = |f: &str| format!("attendee_{n}_{f}");
+        let (first, last, email) = (values.get(&field("first_name")), values.get(&field("last_name")), values.get(&field("email")));
+        if first.trim().is_empty() && last.trim().is_empty() && email.trim().is_empty() {
+            continue;
+        }
+        check(&field("first_name"), PersonName::parse(first).map(drop));
+        check(&field("last_name"), PersonName::parse(last).map(drop));
+        if !email.trim().is_empty() {
+            check(&field("email"), Email::parse(email).map(drop));
+        }
+        seat_of_index.push(n);
+        attendees.push(RawAttendee { first_name: first.to_owned(), last_name: last.to_owned(), email: Some(email.to_owned()) });
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let raw = RawBookingRequest {
+        city_event_id,
+        quantity,
+        buyer: RawBuyer {
+            first_name: values.get("first_name").to_owned(),
+            last_name: values.get("last_name").to_owned(),
+            email: values.get("email").to_owned(),
+            phone: values.get("phone").to_owned(),
+        },
+        act_experience: experience.unwrap_or(ActExperience::None),
+        language: lang,
+        attendees,
+        promo_code: Some(values.get("promo_code").to_owned()),
+    };
+    raw.parse(max).map_err(|e| {
+        let mut errors = FieldErrors::default();
+        errors.add(form_field(&e.field, &seat_of_index), message(lang, &e, max));
+        errors
+    })
+}
+
+/// `buyer.email` → `email`, `attendees[1].last_name` → `attendee_<seat>_last_name`.
+fn form_field(api_field: &str, seat_of_index: &[u16]) -> String {
+    if let Some(rest) = api_field.strip_prefix("buyer.") {
+        return rest.to_owned();
+    }
+    if let Some(rest) = api_field.strip_prefix("attendees[") {
+        if let Some((i, tail)) = rest.split_once("].") {
+            if let Some(seat) = i.parse::<usize>().ok().and_then(|i| seat_of_index.get(i)) {
+                return format!("attendee_{seat}_{tail}");
+            }
+        }
+        return "quantity".to_owned();
+    }
+    api_field.to_owned()
+}
+
+async fn bookable_event(state: &AppState, id: i64, lang: Language) -> Result<CityEventDetails, PageError> {
+    let mut conn = db::connection(&state.pool).await.map_err(|e| PageError::from_api(lang, e.into()))?;
+    let details = db::catalogue::city_event(&mut conn, id).await.map_err(|e| PageError::from_api(lang, e.into()))?;
+    details.filter(|d| d.event.status == "on_sale" || d.event.status == "closed").ok_or_else(|| PageError::not_found(lang))
+}
+
+struct FormView<'a> {
+    values: &'a FormValues,
+    errors: &'a FieldErrors,
+    /// A refusal that concerns no single field (sold out, busy…).
+    general: Option<String>,
+}
+
+fn render(ctx: &PageCtx<'_>, status: StatusCode, d: &CityEventDetails, view: FormView<'_>) -> Result<HttpResponse, PageError> {
+    let lang = ctx.lang;
+    let max = ctx.state.settings.max_quantity_per_booking;
+    let t = |k: &str| i18n::text(lang, k, &[]);
+    let v = view.values;
+    let err = |f: &str| view.errors.get(f).map(str::to_owned);
+    let buyer = [
+        ("first_name", "form.first_name", "text", "given-name", None),
+        ("last_name", "form.last_name", "text", "family-name", None),
+        ("email", "form.email", "email", "email", Some("form.email_hint")),
+        ("phone", "form.phone", "tel", "tel", Some("form.phone_hint")),
+    ];
+    let buyer_fields: Vec<Value> = buyer
+        .iter()
+        .map(|(name, label, kind, auto, hint)| {
+            let error = err(name);
+            let mut described = vec![];
+            if hint.is_some() {
+                described.push(format!("{name}-hint"));
+            }
+            if error.is_some() {
+                described.push(format!("{name}-error"));
+            }
+            json!({"id": name, "name": name, "label": t(label), "type": kind, "autocomplete": auto, "value": v.get(name),
+                   "hint": hint.map(t), "error": error, "describedby": if described.is_empty() { None } else { Some(described.join(" ")) }})
+        })
+        .collect();
+    let chosen = v.get("act_experience");
+    let options: Vec<Value> = EXPERIENCE
+        .iter()
+        .map(|(value, _)| json!({"value": value, "label": t(&format!("form.experience_{value}")), "selected": *value == chosen}))
+        .collect();
+    let seats = seat_count(v, max);
+    let attendees: Vec<Value> = (1..=seats)
+        .map(|n| {
+            let field = |f: &str, label: &str, kind: &str| {
+                let name = format!("attendee_{n}_{f}");
+                json!({"name": name, "label": t(label), "type": kind, "value": v.get(&name), "error": err(&name)})
+            };
+            json!({"n": n, "legend": i18n::text(lang, "form.attendee_legend", &[("n", &n.to_string())]), "fields": [
+                field("first_name", "form.first_name", "text"),
+                field("last_name", "form.last_name", "text"),
+                field("email", "form.attendee_email", "email"),
+            ]})
+        })
+        .collect();
+    let mut error_list: Vec<Value> = view.errors.0.iter().map(|(f, m)| json!({"id": f, "message": m})).collect();
+    if let Some(g) = &view.general {
+        error_list.insert(0, json!({"id": "submit-booking", "message": g}));
+    }
+    let city = city_name(d, lang);
+    let body = json!({
+        "action": paths::booking_form(d.event.id, lang),
+        "event": event_view(ctx.state, d, lang),
+        "buyer_fields": buyer_fields,
+        "experience": {"options": options, "error": err("act_experience")},
+        "quantity": {
+            "options": (1..=max).map(|q| json!({"value": q, "selected": q == seats})).collect::<Vec<_>>(),
+            "hint": i18n::text(lang, "form.quantity_hint", &[("max", &max.to_string())]),
+            "error": err("quantity"),
+        },
+        "attendees": attendees,
+        "promo": {"value": v.get("promo_code"), "error": err("promo_code")},
+        "hold_note": i18n::text(lang, "form.hold_note", &[("minutes", &(ctx.state.settings.hold_ttl_seconds / 60).max(1).to_string())]),
+        "has_errors": !error_list.is_empty(),
+        "error_list": error_list,
+    });
+    let meta = Meta::from_locale(lang, "form", &[("city", &city)]);
+    ctx.render(status, "booking_form", Some(Page::Book), meta, body)
+}
+
+fn see_other(location: String) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).insert_header((header::CACHE_CONTROL, "no-store")).finish()
+}
+
+pub async fn show(req: HttpRequest, state: web::Data<AppState>, path: web::Path<(i64,)>) -> Result<HttpResponse, PageError> {
+    let ctx = PageCtx::new(&req, &state);
+    let d = bookable_event(&state, path.0, ctx.lang).await?;
+    let view = event_view(&state, &d, ctx.lang);
+    if view["bookable"] != json!(true) {
+        return Ok(see_other(paths::city(&d.city.slug, ctx.lang)));
+    }
+    let values = FormValues(HashMap::from([("act_experience".to_owned(), "none".to_owned()), ("quantity".to_owned(), "1".to_owned())]));
+    render(&ctx, StatusCode::OK, &d, FormView { values: &values, errors: &FieldErrors::default(), general: None })
+}
+
+#[tracing::instrument(name = "web.booking_form.submit", skip_all, fields(city_event_id = path.0))]
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(i64,)>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let ctx = PageCtx::new(&req, &state);
+    let lang = ctx.lang;
+    let d = bookable_event(&state, path.0, lang).await?;
+    let values = FormValues::parse(&body).unwrap_or_default();
+    let none = FieldErrors::default();
+    if csrf::verify(&req, state.settings.secret_key.expose(), values.get(csrf::FIELD)).is_err() {
+        let general = Some(i18n::text(lang, "errors.csrf", &[]));
+        return render(&ctx, StatusCode::FORBIDDEN, &d, FormView { values: &values, errors: &none, general });
+    }
+    if values.get("action") == "update" {
+        return render(&ctx, StatusCode::OK, &d, FormView { values: &values, errors: &none, general: None });
+    }
+    let max = state.settings.max_quantity_per_booking;
+    let request = match parse_form(&values, d.event.id, lang, max) {
+        Ok(r) => r,
+        Err(errors) => {
+            return render(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &d, FormView { values: &values, errors: &errors, general: None })
+        }
+    };
+    match place_hold(&state, &request).await {
+        Ok(receipt) => {
+            let key = booking_key(state.settings.secret_key.expose(), &receipt.reference);
+            Ok(see_other(paths::checkout(&receipt.reference, &key, lang)))
+        }
+        Err(e) => {
+            let code = e.detail.code.as_str();
+            if code == "invalid_promo_code" {
+                let mut errors = FieldErrors::default();
+                errors.add("promo_code", i18n::text(lang, "errors.invalid_promo_code", &[]));
+                return render(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &d, FormView { values: &values, errors: &errors, general: None });
+            }
+            let general = match code {
+                "sold_out" | "sales_closed" | "busy" => i18n::text(lang, &format!("errors.{code}"), &[]),
+                "not_enough_seats" => {
+                    i18n::text(lang, "errors.not_enough_seats", &[("available", &e.detail.available.unwrap_or(0).to_string())])
+                }
+                "service_unavailable" => i18n::text(lang, "errors.busy", &[]),
+                _ => {
+                    tracing::warn!(code, "booking form refused");
+                    i18n::text(lang, "errors.generic", &[])
+                }
+            };
+            let mut res = render(&ctx, e.status, &d, FormView { values: &values, errors: &none, general: Some(general) })?;
+            if let Some(secs) = e.retry_after {
+                res.headers_mut().insert(header::RETRY_AFTER, secs.into());
+            }
+            Ok(res)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> FormValues {
+        FormValues(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect())
+    }
+
+    fn valid() -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("first_name", "Marie"),
+            ("last_name", "Tremblay"),
+            ("email", "marie@example.ca"),
+            ("phone", "514 555-0199"),
+            ("act_experience", "beginner"),
+            ("quantity", "2"),
+            ("attendee_1_first_name", "Marie"),
+            ("attendee_1_last_name", "Tremblay"),
+            ("attendee_2_first_name", "Luc"),
+            ("attendee_2_last_name", "Gagnon"),
+        ]
+    }
+
+    #[test]
+    fn a_complete_form_parses() {
+        let r = parse_form(&form(&valid()), 7, Language::Fr, 10).expect("valid");
+        assert_eq!(r.quantity.get(), 2);
+        assert_eq!(r.attendees.len(), 2);
+        assert_eq!(r.attendees[1].name.as_ref().map(|(f, _)| f.as_str()), Some("Luc"));
+        assert_eq!(r.promo_code, None);
+    }
+
+    #[test]
+    fn every_bad_field_is_reported_at_once_in_the_page_language() {
+        let mut v = valid();
+        v.retain(|(k, _)| *k != "first_name");
+        v.push(("email", "pas-un-courriel"));
+        v.push(("attendee_2_last_name", ""));
+        v.push(("act_experience", "expert"));
+        let e = parse_form(&form(&v), 7, Language::Fr, 10).unwrap_err();
+        assert_eq!(e.fields(), vec!["first_name", "email", "act_experience", "attendee_2_last_name"]);
+        assert_eq!(e.get("email"), Some(i18n::text(Language::Fr, "errors.invalid_email", &[]).as_str()));
+        let e = parse_form(&form(&v), 7, Language::En, 10).unwrap_err();
+        assert!(e.get("email").unwrap().starts_with("Enter a valid e-mail"));
+    }
+
+    #[test]
+    fn quantity_outside_the_limit_is_refused() {
+        let mut v = valid();
+        v.retain(|(k, _)| !k.starts_with("attendee"));
+        v.push(("quantity", "11"));
+        let e = parse_form(&form(&v), 7, Language::En, 10).unwrap_err();
+        assert_eq!(e.fields(), vec!["quantity"]);
+        assert_eq!(e.get("quantity"), Some("Choose between 1 and 10 seats."));
+    }
+
+    #[test]
+    fn blank_seats_are_named_later_and_api_fields_map_back() {
+        let mut v = valid();
+        v.retain(|(k, _)| !k.starts_with("attendee_1"));
+        let r = parse_form(&form(&v), 7, Language::Fr, 10).expect("valid");
+        assert_eq!(r.attendees.len(), 2);
+        assert_eq!(form_field("attendees[0].last_name", &[2]), "attendee_2_last_name");
+        assert_eq!(form_field("buyer.phone", &[]), "phone");
+        let mut v = valid();
+        v.push(("promo_code", "not a code!"));
+        assert_eq!(parse_form(&form(&v), 7, Language::Fr, 10).unwrap_err().fields(), vec!["promo_code"]);
+    }
+
+    #[test]
+    fn url_encoded_bodies_parse() {
+        let f = FormValues::parse(b"first_name=Fran%C3%A7oise&last_name=B%C3%A9langer&quantity=1").unwrap();
+        assert_eq!(f.get("first_name"), "Françoise");
+        assert_eq!(f.get("missing"), "");
+    }
+}

@@ -1,0 +1,249 @@
+//! The pages about the tour: landing, Russ Harris, the masterclass, cities and each city,
+//! pricing, testimonials, FAQ, the city chooser, and the plain text pages.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use chrono_tz::Tz;
+use serde_json::{json, Value};
+
+use super::i18n::{self, FEW_SEATS};
+use super::page::{Meta, PageCtx, PageError};
+use super::paths::{self, Page};
+use crate::actors::registry::current_unit_price;
+use crate::api::AppState;
+use crate::db;
+use crate::db::catalogue::CityEventDetails;
+use crate::domain::{Cents, CityEventId, Language};
+use crate::email::render::{format_date, format_tax_rate, format_time_range};
+
+/// Seats of one city event as the page shows them: from the actor's published snapshot when it
+/// runs (live), else from the database's counters (closed or not yet loaded).
+pub struct Seats {
+    pub available: i32,
+    pub capacity: i32,
+}
+
+pub fn seats(state: &AppState, d: &CityEventDetails) -> Seats {
+    match state.registry.availability(CityEventId(d.event.id)) {
+        Ok(a) => Seats { available: a.available.max(0), capacity: a.total },
+        Err(_) => Seats { available: (d.event.capacity - d.event.seats_held - d.event.seats_sold).max(0), capacity: d.event.capacity },
+    }
+}
+
+pub fn city_name(d: &CityEventDetails, lang: Language) -> String {
+    match lang {
+        Language::Fr => d.city.name_fr.clone(),
+        Language::En => d.city.name_en.clone(),
+    }
+}
+
+fn zone(d: &CityEventDetails) -> Tz {
+    d.event.time_zone.parse().unwrap_or(chrono_tz::America::Toronto)
+}
+
+pub fn event_date(d: &CityEventDetails, lang: Language) -> String {
+    format_date(d.event.starts_at.with_timezone(&zone(d)).date_naive(), lang)
+}
+
+pub fn event_time(d: &CityEventDetails, lang: Language) -> String {
+    let tz = zone(d);
+    format_time_range(&d.event.starts_at.with_timezone(&tz), &d.event.ends_at.with_timezone(&tz), lang)
+}
+
+/// Tax names and rates of the event's province: "TPS (5 %) + TVQ (9,975 %)".
+pub fn taxes_line(d: &CityEventDetails, lang: Language) -> String {
+    d.taxes
+        .iter()
+        .map(|t| {
+            let label = if lang == Language::Fr { &t.label_fr } else { &t.label_en };
+            format!("{label} ({})", format_tax_rate(t.rate_per_100k, lang))
+        })
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+/// Everything a card, a city page or the booking form shows about one city event.
+pub fn event_view(state: &AppState, d: &CityEventDetails, lang: Language) -> Value {
+    let s = seats(state, d);
+    let city = city_name(d, lang);
+    let on_sale = d.event.status == "on_sale";
+    let sold_out = s.available <= 0;
+    let badge = if !on_sale {
+        i18n::text(lang, "availability.closed", &[])
+    } else if s.available <= FEW_SEATS {
+        i18n::seats_left(lang, s.available)
+    } else {
+        String::new()
+    };
+    let ev = &d.event;
+    let mut tiers = vec![];
+    if let (Some(price), Some(until)) = (ev.early_bird_price_cents, ev.early_bird_until) {
+        if until > Utc::now() {
+            let last_day = format_date((until - chrono::Duration::seconds(1)).with_timezone(&zone(d)).date_naive(), lang);
+            tiers.push(json!({"label": i18n::text(lang, "city.early_bird", &[("date", &last_day)]), "price": Cents(price).format(lang)}));
+        }
+    }
+    tiers.push(json!({"label": i18n::text(lang, "city.regular", &[]), "price": Cents(ev.regular_price_cents).format(lang)}));
+    if let (Some(price), Some(min)) = (ev.group_price_cents, ev.group_min_quantity) {
+        tiers.push(json!({"label": i18n::text(lang, "city.group", &[("count", &min.to_string())]), "price": Cents(price).format(lang)}));
+    }
+    json!({
+        "id": ev.id,
+        "city": city,
+        "city_slug": d.city.slug,
+        "city_url": paths::city(&d.city.slug, lang),
+        "book_url": paths::booking_form(ev.id, lang),
+        "book_label": i18n::text(lang, "city.book", &[("city", &city)]),
+        "date": event_date(d, lang),
+        "time": event_time(d, lang),
+        "starts_at": ev.starts_at.to_rfc3339(),
+        "venue": d.venue.name,
+        "address": d.venue.address,
+        "postal_code": d.venue.postal_code,
+        "price": current_unit_price(d).format(lang),
+        "plus_taxes": i18n::text(lang, "common.plus_taxes", &[]),
+        "taxes_line": taxes_line(d, lang),
+        "tiers": tiers,
+        "available": s.available,
+        "capacity": s.capacity,
+        "taken": (s.capacity - s.available).max(0),
+        "seats_unit": i18n::text(lang, "availability.unit", &[("capacity", &s.capacity.to_string())]),
+        "bar_label": i18n::text(lang, "availability.bar_label", &[]),
+        "badge": badge,
+        "on_sale": on_sale,
+        "sold_out": sold_out,
+        "bookable": on_sale && !sold_out,
+    })
+}
+
+/// schema.org `Event` for search engines: date, venue, price and whether seats remain.
+pub fn event_jsonld(state: &AppState, d: &CityEventDetails, lang: Language, base: &str) -> Value {
+    let s = seats(state, d);
+    let availability = if d.event.status != "on_sale" || s.available <= 0 {
+        "https://schema.org/SoldOut"
+    } else if s.available <= FEW_SEATS {
+        "https://schema.org/LimitedAvailability"
+    } else {
+        "https://schema.org/InStock"
+    };
+    let city = city_name(d, lang);
+    json!({
+        "@context": "https://schema.org",
+        "@type": "Event",
+        "name": i18n::text(lang, "city.title", &[("city", &city)]),
+        "startDate": d.event.starts_at.with_timezone(&zone(d)).to_rfc3339(),
+        "endDate": d.event.ends_at.with_timezone(&zone(d)).to_rfc3339(),
+        "eventStatus": "https://schema.org/EventScheduled",
+        "eventAttendanceMode": "https://schema.org/OfflineEventAttendanceMode",
+        "inLanguage": "en",
+        "location": {
+            "@type": "Place",
+            "name": d.venue.name,
+            "address": {"@type": "PostalAddress", "streetAddress": d.venue.address, "postalCode": d.venue.postal_code,
+                        "addressLocality": city, "addressRegion": d.city.province.trim(), "addressCountry": "CA"}
+        },
+        "performer": {"@type": "Person", "name": "Russ Harris"},
+        "organizer": {"@type": "Organization", "name": state.settings.email_from_name, "url": base},
+        "offers": {
+            "@type": "Offer",
+            "price": format!("{}.{:02}", current_unit_price(d).0 / 100, current_unit_price(d).0 % 100),
+            "priceCurrency": "CAD",
+            "availability": availability,
+            "url": format!("{base}{}", paths::booking_form(d.event.id, lang)),
+        }
+    })
+}
+
+pub async fn events(state: &AppState, lang: Language) -> Result<Vec<CityEventDetails>, PageError> {
+    let mut conn = db::connection(&state.pool).await.map_err(|e| PageError::from_api(lang, e.into()))?;
+    let all = db::catalogue::city_events(&mut conn).await.map_err(|e| PageError::from_api(lang, e.into()))?;
+    Ok(all.into_iter().filter(|d| d.event.status == "on_sale" || d.event.status == "closed").collect())
+}
+
+pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    let ctx = PageCtx::new(&req, &state);
+    let lang = ctx.lang;
+    let list = events(&state, lang).await?;
+    let cards: Vec<Value> = list.iter().map(|d| event_view(&state, d, lang)).collect();
+    let mut meta = Meta::from_locale(lang, "home", &[]);
+    let base = state.settings.frontend_url.trim_end_matches('/').to_owned();
+    meta.jsonld = Some(Value::Array(list.iter().map(|d| event_jsonld(&state, d, lang, &base)).collect()));
+    ctx.ok("home", Some(Page::Home), meta, json!({"events": cards, "cities_url": Page::Cities.url(lang)}))
+}
+
+pub async fn cities(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    list_page(req, state, Page::Cities).await
+}
+
+pub async fn book(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    list_page(req, state, Page::Book).await
+}
+
+async fn list_page(req: HttpRequest, state: web::Data<AppState>, page: Page) -> Result<HttpResponse, PageError> {
+    let ctx = PageCtx::new(&req, &state);
+    let lang = ctx.lang;
+    let list = events(&state, lang).await?;
+    let cards: Vec<Value> = list
+        .iter()
+        .map(|d| {
+            let mut v = event_view(&state, d, lang);
+            if page == Page::Book {
+                let city = v["city"].as_str().unwrap_or_default().to_owned();
+                v["book_label"] = json!(i18n::text(lang, "book.choose", &[("city", &city)]));
+            }
+            v
+        })
+        .collect();
+    ctx.ok(page.id(), Some(page), Meta::from_locale(lang, page.id(), &[]), json!({"events": cards}))
+}
+
+pub async fn city(req: HttpRequest, state: web::Data<AppState>, slug: web::Path<(String,)>) -> Result<HttpResponse, PageError> {
+    let ctx = PageCtx::new(&req, &state);
+    let lang = ctx.lang;
+    let list: Vec<CityEventDetails> = events(&state, lang).await?.into_iter().filter(|d| d.city.slug == slug.0).collect();
+    let Some(first) = list.first() else { return Err(PageError::not_found(lang)) };
+    let name = city_name(first, lang);
+    let mut meta = Meta::from_locale(lang, "city", &[("city", &name), ("date", &event_date(first, lang)), ("venue", &first.venue.name)]);
+    let base = state.settings.frontend_url.trim_end_matches('/').to_owned();
+    meta.jsonld = Some(Value::Array(list.iter().map(|d| event_jsonld(&state, d, lang, &base)).collect()));
+    let views: Vec<Value> = list.iter().map(|d| event_view(&state, d, lang)).collect();
+    ctx.ok("city", Some(Page::Cities), meta, json!({"city": name, "events": views, "cities_url": Page::Cities.url(lang)}))
+}
+
+pub async fn pricing(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    let ctx = PageCtx::new(&req, &state);
+    let lang = ctx.lang;
+    let list = events(&state, lang).await?;
+    let price = |f: &dyn Fn(&CityEventDetails) -> Option<i64>| -> String {
+        list.iter().filter_map(f).min().map(|c| Cents(c).format(lang)).unwrap_or_else(|| "—".to_owned())
+    };
+    let taxes: Vec<Value> = list.iter().map(|d| json!({"city": city_name(d, lang), "taxes": taxes_line(d, lang)})).collect();
+    let body = json!({
+        "early_bird": price(&|d| d.event.early_bird_price_cents),
+        "regular": price(&|d| Some(d.event.regular_price_cents)),
+        "group": price(&|d| d.event.group_price_cents),
+        "taxes": taxes,
+    });
+    ctx.ok("pricing", Some(Page::Pricing), Meta::from_locale(lang, "pricing", &[]), body)
+}
+
+/// Pages whose content is all in the locale files.
+pub async fn static_page(req: HttpRequest, state: web::Data<AppState>, page: Page) -> Result<HttpResponse, PageError> {
+    let ctx = PageCtx::new(&req, &state);
+    let lang = ctx.lang;
+    let meta = Meta::from_locale(lang, page.id(), &[]);
+    match page {
+        Page::About | Page::Masterclass | Page::Testimonials | Page::Faq => ctx.ok(page.id(), Some(page), meta, json!({})),
+        _ => {
+            let t = i18n::tree(lang).get(page.id()).cloned().unwrap_or(Value::Null);
+            let paragraphs = t.get("text").map(|p| json!([p])).unwrap_or_else(|| json!([]));
+            let body = json!({
+                "headline": t.get("headline").cloned().unwrap_or_default(),
+                "paragraphs": paragraphs,
+                "sections": t.get("sections").cloned().unwrap_or_else(|| json!([])),
+                "consent_form": page == Page::Privacy && !state.settings.ga_id.is_empty(),
+            });
+            ctx.ok("text_page", Some(page), meta, body)
+        }
+    }
+}

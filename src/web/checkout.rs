@@ -1,0 +1,380 @@
+//! After the form: the checkout page (summary with tax lines, hold countdown, payment), the
+//! confirmation page (waits for the webhook's confirmation), its calendar file, the "my
+//! booking" look-up the e-mails link to, and the analytics consent form.
+//!
+//! Booking pages are reached through a link carrying `k`, an HMAC of the reference under the
+//! server's secret: the address itself is the proof, as in the e-mails, and a reference alone
+//! (printed on badges) reveals nothing.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use chrono_tz::Tz;
+use hmac::{Hmac, KeyInit, Mac};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sha2::Sha256;
+
+use super::booking_form::{FormValues, FORM_LIMIT};
+use super::catalogue::{city_name, event_date, event_time};
+use super::csrf;
+use super::i18n;
+use super::page::{consent_cookie, Meta, PageCtx, PageError};
+use super::paths;
+use crate::api::payments::pay_with_test_card;
+use crate::api::AppState;
+use crate::db;
+use crate::db::catalogue::CityEventDetails;
+use crate::db::models::{AttendeeRow, BookingRow};
+use crate::domain::taxes::TaxLine;
+use crate::domain::{BookingReference, BookingStatus, Cents, Email, EmailKind, Language};
+use crate::email::dispatch::{booking_context, EmailSettings};
+use crate::email::render::format_tax_rate;
+
+fn mac(secret: &str, reference: &str) -> Hmac<Sha256> {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    mac.update(b"booking-page:");
+    mac.update(reference.as_bytes());
+    mac
+}
+
+/// The `k` of a booking's pages.
+pub fn booking_key(secret: &str, reference: &str) -> String {
+    hex::encode(mac(secret, reference).finalize().into_bytes())
+}
+
+fn key_matches(secret: &str, reference: &str, key: &str) -> bool {
+    hex::decode(key).ok().is_some_and(|sig| mac(secret, reference).verify_slice(&sig).is_ok())
+}
+
+#[derive(Deserialize)]
+pub struct KeyQuery {
+    #[serde(default)]
+    k: String,
+}
+
+struct Loaded {
+    booking: BookingRow,
+    people: Vec<AttendeeRow>,
+    details: CityEventDetails,
+    status: BookingStatus,
+}
+
+/// The booking behind a signed link; the same 404 page for a wrong key or an unknown reference.
+async fn load(state: &AppState, lang: Language, reference: &str, key: &str) -> Result<Loaded, PageError> {
+    let reference = BookingReference::parse(reference).map_err(|_| PageError::not_found(lang))?;
+    if !key_matches(state.settings.secret_key.expose(), reference.as_str(), key) {
+        return Err(PageError::not_found(lang));
+    }
+    let mut conn = db::connection(&state.pool).await.map_err(|e| PageError::from_api(lang, e.into()))?;
+    let (booking, people) = db::bookings::by_reference(&mut conn, reference.as_str())
+        .await
+        .map_err(|e| PageError::from_api(lang, e.into()))?
+        .ok_or_else(|| PageError::not_found(lang))?;
+    let details = db::catalogue::city_event(&mut conn, booking.city_event_id)
+        .await
+        .map_err(|e| PageError::from_api(lang, e.into()))?
+        .ok_or_else(|| PageError::not_found(lang))?;
+    let mut status = BookingStatus::parse(&booking.status).unwrap_or(BookingStatus::Cancelled);
+    // The actor expires holds within a tick; the buyer should not see "held" past the deadline.
+    if status == BookingStatus::Held && booking.hold_expires_at <= Utc::now() {
+        status = BookingStatus::Expired;
+    }
+    Ok(Loaded { booking, people, details, status })
+}
+
+/// Summary lines shared by the checkout and confirmation pages: the receipt with each tax line
+/// and the organiser's registration number.
+fn receipt(l: &Loaded, lang: Language) -> Value {
+    let b = &l.booking;
+    let taxes: Vec<TaxLine> = serde_json::from_value(b.taxes.clone()).unwrap_or_default();
+    let taxes: Vec<Value> = taxes
+        .iter()
+        .map(|t| {
+            let label = if lang == Language::Fr { &t.label_fr } else { &t.label_en };
+            json!({
+                "label": format!("{label} ({})", format_tax_rate(t.rate_per_100k, lang)),
+                "registration": t.registration_number,
+                "amount": Cents(t.amount_cents).format(lang),
+            })
+        })
+        .collect();
+    json!({
+        "reference": b.reference,
+        "event": {
+            "city": city_name(&l.details, lang),
+            "date": event_date(&l.details, lang),
+            "time": event_time(&l.details, lang),
+            "venue": l.details.venue.name,
+        },
+        "seats_line": i18n::text(lang, "checkout.seats_line", &[("quantity", &b.quantity.to_string()), ("unit_price", &Cents(b.unit_price_cents).format(lang))]),
+        "subtotal": Cents(b.subtotal_cents).format(lang),
+        "discount": if b.discount_cents > 0 { Some(Cents(b.discount_cents).format(lang)) } else { None },
+        "taxes": taxes,
+        "total": Cents(b.total_cents).format(lang),
+    })
+}
+
+fn merge(mut a: Value, b: Value) -> Value {
+    if let (Some(a), Value::Object(b)) = (a.as_object_mut(), b) {
+        a.extend(b);
+    }
+    a
+}
+
+fn see_other(location: String) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).insert_header((header::CACHE_CONTROL, "no-store")).finish()
+}
+
+fn local_time(l: &Loaded, lang: Language) -> String {
+    let tz: Tz = l.details.event.time_zone.parse().unwrap_or(chrono_tz::America::Toronto);
+    let at = l.booking.hold_expires_at.with_timezone(&tz);
+    crate::email::render::format_time(at.time(), lang)
+}
+
+async fn render_checkout(
+    ctx: &PageCtx<'_>,
+    l: &Loaded,
+    key: &str,
+    status: StatusCode,
+    error: Option<String>,
+    card_number: &str,
+) -> Result<HttpResponse, PageError> {
+    let lang = ctx.lang;
+    let state = ctx.state;
+    let b = &l.booking;
+    let payable = l.status == BookingStatus::Held;
+    let total = Cents(b.total_cents).format(lang);
+    let mut body = json!({
+        "payable": payable,
+        "paid": l.status == BookingStatus::Confirmed,
+        "action": paths::checkout(&b.reference, key, lang),
+        "confirmation_url": paths::confirmation(&b.reference, key, lang),
+        "restart_url": paths::booking_form(b.city_event_id, lang),
+        "expires_at": b.hold_expires_at.to_rfc3339(),
+        "minutes_left": format!("{}:{:02}", (b.hold_expires_at - Utc::now()).num_minutes().max(0), (b.hold_expires_at - Utc::now()).num_seconds().max(0) % 60),
+        "hold_text": i18n::text(lang, "checkout.hold", &[("time", &local_time(l, lang))]),
+        "pay_label": i18n::text(lang, "checkout.pay", &[("total", &total)]),
+        "test_mode": state.stripe_stand_in.is_some(),
+        "card_number": card_number,
+        "error": error,
+        "publishable_key": "",
+        "client_secret": "",
+        "return_url": ctx.absolute(&paths::confirmation(&b.reference, key, lang)),
+    });
+    if payable && state.stripe_stand_in.is_none() {
+        // Real Stripe: the Payment Element needs the intent's client secret (one intent per booking).
+        let intent = state.payments.create_intent(b).await.map_err(|e| PageError::from_api(lang, e.into()))?;
+        body["publishable_key"] = json!(intent.publishable_key);
+        body["client_secret"] = json!(intent.client_secret);
+    }
+    let meta = Meta::from_locale(lang, "checkout", &[]).private();
+    ctx.render(status, "checkout", None, meta, merge(body, receipt(l, lang)))
+}
+
+pub async fn checkout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String,)>,
+    query: web::Query<KeyQuery>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = PageCtx::new(&req, &state);
+    let l = load(&state, ctx.lang, &path.0, &query.k).await?;
+    render_checkout(&ctx, &l, &query.k, StatusCode::OK, None, "").await
+}
+
+/// The test-card form of the offline demo: the same create-intent → stand-in → signed webhook
+/// path as the API's `payments/test-card`.
+#[tracing::instrument(name = "web.checkout.pay", skip_all)]
+pub async fn pay(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String,)>,
+    query: web::Query<KeyQuery>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let ctx = PageCtx::new(&req, &state);
+    let lang = ctx.lang;
+    let l = load(&state, lang, &path.0, &query.k).await?;
+    let Some(stand_in) = state.stripe_stand_in.as_ref() else { return Err(PageError::not_found(lang)) };
+    let values = FormValues::parse(&body).unwrap_or_default();
+    let card = values.get("card_number");
+    if csrf::verify(&req, state.settings.secret_key.expose(), values.get(csrf::FIELD)).is_err() {
+        return render_checkout(&ctx, &l, &query.k, StatusCode::FORBIDDEN, Some(i18n::text(lang, "errors.csrf", &[])), card).await;
+    }
+    if l.status != BookingStatus::Held {
+        return render_checkout(&ctx, &l, &query.k, StatusCode::CONFLICT, None, card).await;
+    }
+    match pay_with_test_card(&state, stand_in, &l.booking, card).await {
+        Ok(r) if r.status == "succeeded" || r.status == "processing" => {
+            Ok(see_other(paths::confirmation(&l.booking.reference, &query.k, lang)))
+        }
+        Ok(r) => {
+            let reason = r.decline_message.unwrap_or_default();
+            let msg = i18n::text(lang, "errors.card_declined", &[("reason", &reason)]);
+            render_checkout(&ctx, &l, &query.k, StatusCode::PAYMENT_REQUIRED, Some(msg), card).await
+        }
+        Err(e) if e.detail.code == "invalid_card_number" => {
+            render_checkout(
+                &ctx,
+                &l,
+                &query.k,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(i18n::text(lang, "errors.invalid_card_number", &[])),
+                card,
+            )
+            .await
+        }
+        Err(e) if e.detail.code == "not_payable" => {
+            render_checkout(&ctx, &l, &query.k, StatusCode::CONFLICT, Some(i18n::text(lang, "errors.not_payable", &[])), card).await
+        }
+        Err(e) => Err(PageError::from_api(lang, e)),
+    }
+}
+
+pub async fn confirmation(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String,)>,
+    query: web::Query<KeyQuery>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = PageCtx::new(&req, &state);
+    let lang = ctx.lang;
+    let l = load(&state, lang, &path.0, &query.k).await?;
+    let b = &l.booking;
+    let attendees: Vec<String> = l
+        .people
+        .iter()
+        .map(|a| match (&a.first_name, &a.last_name) {
+            (Some(f), Some(last)) => format!("{f} {last}"),
+            _ => i18n::text(lang, "confirmation.unnamed", &[]),
+        })
+        .collect();
+    let status_label = l.status.as_str();
+    let body = json!({
+        "status": if l.status == BookingStatus::Held { "pending" } else { status_label },
+        "confirmed": l.status == BookingStatus::Confirmed,
+        "pending": l.status == BookingStatus::Held,
+        "failed": false,
+        "status_url": format!("/{}/confirmation/{}/status?k={}", lang.as_str(), b.reference, query.k),
+        "confirmed_text": i18n::text(lang, "confirmation.confirmed_text", &[("email", &b.buyer_email)]),
+        "closed_text": i18n::text(lang, "confirmation.closed_text", &[("status", status_label)]),
+        "attendees": attendees,
+        "calendar_url": paths::calendar(&b.reference, &query.k, lang),
+        "checkout_url": paths::checkout(&b.reference, &query.k, lang),
+    });
+    let meta = Meta::from_locale(lang, "confirmation", &[]).private();
+    let mut res = ctx.ok("confirmation", None, meta, merge(body, receipt(&l, lang)))?;
+    if l.status == BookingStatus::Held {
+        // Without JavaScript the page still follows the webhook: the browser reloads it.
+        res.headers_mut().insert(header::REFRESH, header::HeaderValue::from_static("3"));
+    }
+    Ok(res)
+}
+
+/// `{"status": "pending" | "confirmed" | …}` for the confirmation page's script.
+pub async fn status(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String,)>,
+    query: web::Query<KeyQuery>,
+) -> Result<HttpResponse, PageError> {
+    let lang = super::page::language_of(&req);
+    let l = load(&state, lang, &path.0, &query.k).await?;
+    let status = if l.status == BookingStatus::Held { "pending" } else { l.status.as_str() };
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(json!({"status": status})))
+}
+
+pub async fn calendar(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String,)>,
+    query: web::Query<KeyQuery>,
+) -> Result<HttpResponse, PageError> {
+    let lang = super::page::language_of(&req);
+    let l = load(&state, lang, &path.0, &query.k).await?;
+    if l.status != BookingStatus::Confirmed {
+        return Err(PageError::not_found(lang));
+    }
+    let settings = EmailSettings::from(state.settings.as_ref());
+    let ctx = booking_context(&settings, EmailKind::Confirmation, lang, None, &l.booking, &l.details, &l.people);
+    Ok(HttpResponse::Ok()
+        .content_type("text/calendar; charset=utf-8")
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}.ics\"", l.booking.reference)))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(crate::email::ics::calendar(&ctx)))
+}
+
+/// The "manage my booking" address the e-mails carry: asks for the buyer's e-mail, then goes to
+/// the booking's checkout or confirmation page.
+pub async fn manage(req: HttpRequest, state: web::Data<AppState>, path: web::Path<(String,)>) -> Result<HttpResponse, PageError> {
+    let ctx = PageCtx::new(&req, &state);
+    render_manage(&ctx, &path.0, StatusCode::OK, None, "")
+}
+
+fn render_manage(
+    ctx: &PageCtx<'_>,
+    reference: &str,
+    status: StatusCode,
+    error: Option<String>,
+    email: &str,
+) -> Result<HttpResponse, PageError> {
+    let lang = ctx.lang;
+    let reference = BookingReference::parse(reference).map_err(|_| PageError::not_found(lang))?;
+    let body = json!({
+        "headline": i18n::text(lang, "manage.headline", &[("reference", reference.as_str())]),
+        "action": format!("/{}/bookings/{}", lang.as_str(), reference.as_str()),
+        "error": error,
+        "email": email,
+    });
+    ctx.render(status, "manage", None, Meta::from_locale(lang, "manage", &[]).private(), body)
+}
+
+pub async fn manage_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String,)>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let ctx = PageCtx::new(&req, &state);
+    let lang = ctx.lang;
+    let values = FormValues::parse(&body).unwrap_or_default();
+    let email = values.get("email");
+    if csrf::verify(&req, state.settings.secret_key.expose(), values.get(csrf::FIELD)).is_err() {
+        return render_manage(&ctx, &path.0, StatusCode::FORBIDDEN, Some(i18n::text(lang, "errors.csrf", &[])), email);
+    }
+    let not_found = || render_manage(&ctx, &path.0, StatusCode::NOT_FOUND, Some(i18n::text(lang, "manage.not_found", &[])), email);
+    let (Ok(reference), Ok(address)) = (BookingReference::parse(&path.0), Email::parse(email)) else { return not_found() };
+    let mut conn = db::connection(&state.pool).await.map_err(|e| PageError::from_api(lang, e.into()))?;
+    let found = db::bookings::by_reference(&mut conn, reference.as_str()).await.map_err(|e| PageError::from_api(lang, e.into()))?;
+    match found {
+        Some((b, _)) if b.buyer_email == address.as_str() => {
+            let key = booking_key(state.settings.secret_key.expose(), &b.reference);
+            let to =
+                if b.status == "held" { paths::checkout(&b.reference, &key, lang) } else { paths::confirmation(&b.reference, &key, lang) };
+            Ok(see_other(to))
+        }
+        _ => not_found(),
+    }
+}
+
+/// The consent banner's form: remembers the choice and returns to the page it was made on.
+pub async fn consent(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, PageError> {
+    let lang = super::page::language_of(&req);
+    let values = FormValues::parse(&body).unwrap_or_default();
+    if csrf::verify(&req, state.settings.secret_key.expose(), values.get(csrf::FIELD)).is_err() {
+        return Err(PageError { lang, status: StatusCode::FORBIDDEN, retry_after: None });
+    }
+    let choice = if values.get("choice") == "yes" { "yes" } else { "no" };
+    let back = values.get("return_to");
+    // Only a path on this site: never an open redirect.
+    let back = if back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') { back.to_owned() } else { "/".to_owned() };
+    let mut res = see_other(back);
+    let _ = res.add_cookie(&consent_cookie(choice, req.connection_info().scheme() == "https"));
+    Ok(res)
+}
+
+/// Bodies of the site's forms are small.
+pub fn form_config() -> web::PayloadConfig {
+    web::PayloadConfig::new(FORM_LIMIT)
+}
