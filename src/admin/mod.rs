@@ -62,5 +62,38 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route("/audit", web::get().to(api::audit_log))
                     .default_service(web::to(api::not_found)),
             ),
+    )
+    .configure(page_routes);
+}
+pub mod pages;
+
+/// `/admin`: the login form is open; everything else needs a session.
+pub fn page_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/admin")
+            .app_data(web::PayloadConfig::new(64 * 1024))
+            .service(web::resource("/login").route(web::get().to(pages::login_form)).route(web::post().to(pages::login_submit)))
+            .service(
+                web::scope("")
+                    .wrap(middleware::from_fn(session::require))
+                    .route("", web::get().to(pages::dashboard))
+                    .route("/", web::get().to(pages::dashboard))
+                    .route("/logout", web::post().to(pages::logout))
+                    .route("/bookings", web::get().to(pages::bookings))
+                    .route("/bookings/{reference}", web::get().to(pages::booking))
+                    .route("/bookings/{reference}/resend-confirmation", web::post().to(pages::resend))
+                    .route("/bookings/{reference}/attendees", web::post().to(pages::attendees))
+                    .route("/bookings/{reference}/cancel", web::post().to(pages::cancel))
+                    .route("/bookings/{reference}/refund", web::post().to(pages::refund))
+                    .route("/bookings/{reference}/move", web::post().to(pages::move_booking))
+                    .route("/city-events", web::get().to(pages::city_events))
+                    .route("/city-events", web::post().to(pages::create_city_event))
+                    .route("/city-events/{id}", web::get().to(pages::city_event))
+                    .route("/city-events/{id}", web::post().to(pages::update_city_event))
+                    .route("/city-events/{id}/sales", web::post().to(pages::sales))
+                    .route("/city-events/{id}/waiting-list/{entry_id}/remove", web::post().to(pages::remove_waiting))
+                    .route("/audit", web::get().to(pages::audit))
+                    .default_service(web::to(pages::not_found)),
+            ),
     );
 }

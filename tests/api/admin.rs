@@ -179,7 +179,7 @@ async fn no_admin_route_answers_without_a_valid_session() {
     }
     // An expired one neither.
     let org = login(&app).await;
-    app.db.execute("UPDATE admin_sessions SET expires_at = created_at + INTERVAL '1 second', created_at = created_at - INTERVAL '1 hour'").unwrap();
+    app.db.execute("UPDATE admin_sessions SET created_at = now() - INTERVAL '2 hours', expires_at = now() - INTERVAL '1 hour'").unwrap();
     assert_eq!(org.get(&app, "/api/v1/admin/dashboard").await.0, 401);
     // Nor an idle one.
     let org = login(&app).await;
