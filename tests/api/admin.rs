@@ -764,3 +764,146 @@ async fn an_offer_is_claimed_by_its_link_then_paid() {
     assert_eq!(list[0]["state"], "booked");
     assert_eq!(app.availability(id).await["sold"], 1);
 }
+
+// -- pages ---------------------------------------------------------------------------------------------
+
+struct Browser {
+    client: reqwest::Client,
+    cookies: std::collections::BTreeMap<String, String>,
+}
+
+impl Browser {
+    fn new() -> Self {
+        Self { client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(), cookies: Default::default() }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    fn keep(&mut self, headers: &HeaderMap) {
+        for c in cookies_of(headers) {
+            let pair = c.split(';').next().unwrap();
+            let (k, v) = pair.split_once('=').unwrap();
+            if v.is_empty() {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), v.to_owned());
+            }
+        }
+    }
+
+    async fn get(&mut self, app: &TestApp, path: &str) -> (u16, HeaderMap, String) {
+        let res = self.client.get(app.url(path)).header(COOKIE, self.cookie_header()).send().await.unwrap();
+        let (status, headers) = (res.status().as_u16(), res.headers().clone());
+        self.keep(&headers);
+        (status, headers, res.text().await.unwrap())
+    }
+
+    async fn post(&mut self, app: &TestApp, path: &str, form: &[(&str, &str)]) -> (u16, HeaderMap, String) {
+        let res = self.client.post(app.url(path)).header(COOKIE, self.cookie_header()).form(form).send().await.unwrap();
+        let (status, headers) = (res.status().as_u16(), res.headers().clone());
+        self.keep(&headers);
+        (status, headers, res.text().await.unwrap())
+    }
+}
+
+fn csrf_in(html: &str) -> String {
+    let at = html.find("name=\"csrf_token\" value=\"").expect("a form with its token") + "name=\"csrf_token\" value=\"".len();
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+#[actix_web::test]
+async fn the_pages_log_in_show_everything_and_refuse_forms_without_their_token() {
+    let app = spawn_app().await;
+    create_admin(&app).await;
+    let id = app.city_event_of("halifax");
+    let (reference, _) = app.held(id, 2).await;
+    let (paid, _) = app.held(app.city_event_of("toronto"), 1).await;
+    pay(&app, &paid).await;
+
+    let mut b = Browser::new();
+    let (status, headers, _) = b.get(&app, "/admin/bookings").await;
+    assert_eq!((status, headers["location"].to_str().unwrap()), (303, "/admin/login?next=/admin/bookings"));
+    let (status, _, html) = b.get(&app, "/admin/login?next=/admin/bookings&lang=en").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<html lang=\"en\">") && html.contains("Log in"));
+    let token = csrf_in(&html);
+    // A login form without its token does nothing.
+    let (status, _, _) = b.post(&app, "/admin/login", &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)]).await;
+    assert_eq!(status, 403);
+    let (status, _, html) = b.post(&app, "/admin/login", &[("csrf_token", &token), ("email", ADMIN_EMAIL), ("password", "wrong password")]).await;
+    assert_eq!(status, 401);
+    assert!(html.contains("Adresse ou mot de passe incorrect") || html.contains("Wrong e-mail address"));
+    let (status, headers, _) =
+        b.post(&app, "/admin/login", &[("csrf_token", &token), ("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD), ("next", "/admin/bookings")]).await;
+    assert_eq!((status, headers["location"].to_str().unwrap()), (303, "/admin/bookings"));
+    assert!(b.cookies.contains_key("admin_session"));
+
+    let (status, headers, html) = b.get(&app, "/admin").await;
+    assert_eq!(status, 200);
+    assert!(headers["content-security-policy"].to_str().unwrap().contains("script-src"), "the site's security headers apply");
+    assert!(html.contains("<svg") && html.contains("Tableau de bord") && html.contains("Halifax"));
+    assert!(!html.contains("<script") && !html.contains("style=\""), "no inline script or style (CSP)");
+    let (status, _, html) = b.get(&app, "/admin?lang=en").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Dashboard") && html.contains("Conversion funnel"));
+    let (status, _, html) = b.get(&app, &format!("/admin/bookings?q={reference}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&format!("/admin/bookings/{reference}")));
+    let (status, _, html) = b.get(&app, &format!("/admin/bookings/{reference}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Annuler la réservation retenue") && html.contains("name=\"first_name_2\""));
+    let token = csrf_in(&html);
+    let (status, _, html) = b.get(&app, &format!("/admin/bookings/{paid}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Rembourser") && html.contains("Déplacer vers une autre date"));
+    for page in ["/admin/city-events", &format!("/admin/city-events/{id}"), "/admin/audit"] {
+        let (status, _, html) = b.get(&app, page).await;
+        assert_eq!(status, 200, "{page}");
+        assert!(html.contains("</html>"));
+    }
+    assert_eq!(b.get(&app, "/admin/nothing-here").await.0, 404);
+    assert_eq!(b.get(&app, "/admin/bookings/HAL-ZZZZ-ZZZZ").await.0, 404);
+
+    // A form without its token, or with another's: 403, nothing changes.
+    for bad in [None, Some("0123")] {
+        let mut form = vec![];
+        if let Some(t) = bad {
+            form.push(("csrf_token", t));
+        }
+        let (status, _, _) = b.post(&app, &format!("/admin/bookings/{reference}/cancel"), &form).await;
+        assert_eq!(status, 403, "{bad:?}");
+    }
+    assert_eq!(app.booking_status(&reference), "held");
+    // With it: the names are saved, then the booking is cancelled through its actor.
+    let (status, headers, _) = b
+        .post(
+            &app,
+            &format!("/admin/bookings/{reference}/attendees"),
+            &[("csrf_token", &token), ("first_name_1", "Élise"), ("last_name_1", "Gagnon"), ("email_1", ""), ("first_name_2", ""), ("last_name_2", "")],
+        )
+        .await;
+    assert_eq!((status, headers["location"].to_str().unwrap()), (303, format!("/admin/bookings/{reference}?notice=saved").as_str()));
+    assert_eq!(app.db.scalar("SELECT count(*) FROM attendees WHERE first_name = 'Élise' AND last_name = 'Gagnon'"), 1);
+    let (status, headers, _) = b.post(&app, &format!("/admin/bookings/{reference}/cancel"), &[("csrf_token", &token)]).await;
+    assert_eq!((status, headers["location"].to_str().unwrap()), (303, format!("/admin/bookings/{reference}?notice=done").as_str()));
+    assert_eq!(app.booking_status(&reference), "cancelled");
+    assert_eq!(app.availability(id).await["held"], 0);
+    // A refusal comes back to the page with its reason.
+    let (_, headers, _) = b.post(&app, &format!("/admin/bookings/{reference}/cancel"), &[("csrf_token", &token)]).await;
+    let to = headers["location"].to_str().unwrap().to_owned();
+    assert!(to.contains("error=not_cancellable"), "{to}");
+    let (_, _, html) = b.get(&app, &to).await;
+    assert!(html.contains("not_cancellable") && html.contains("role=\"alert\""));
+
+    // Sales close from the city event's page.
+    let (status, _, _) = b.post(&app, &format!("/admin/city-events/{id}/sales"), &[("csrf_token", &token), ("action", "close")]).await;
+    assert_eq!(status, 303);
+    assert_eq!(app.hold(id, 1).await.1["error"]["code"], "sales_closed");
+    // Logging out ends the session.
+    let (status, headers, _) = b.post(&app, "/admin/logout", &[("csrf_token", &token)]).await;
+    assert_eq!((status, headers["location"].to_str().unwrap()), (303, "/admin/login"));
+    assert_eq!(b.get(&app, "/admin").await.0, 303);
+    assert!(audit_count(&app, "booking.cancel") == 1 && audit_count(&app, "session.logout") == 1);
+}
