@@ -175,11 +175,10 @@ impl From<ReservationError> for ApiError {
                 err.detail.available = Some(available);
                 err
             }
-            ReservationError::CapacityBelowTaken { taken } => ApiError::conflict(
-                "capacity_below_taken",
-                format!("{taken} seats are held or sold: the capacity cannot be lower."),
-            )
-            .field("capacity"),
+            ReservationError::CapacityBelowTaken { taken } => {
+                ApiError::conflict("capacity_below_taken", format!("{taken} seats are held or sold: the capacity cannot be lower."))
+                    .field("capacity")
+            }
         }
     }
 }
@@ -203,11 +202,10 @@ impl From<crate::payments::PaymentError> for ApiError {
             P::NotRefundable(status) => {
                 ApiError::conflict("not_refundable", "Only a paid booking can be refunded.").with_status(status.as_str())
             }
-            P::OfferNotClaimed => ApiError::conflict(
-                "offer_not_claimed",
-                "Claim this waiting-list offer first (the link in its e-mail), then pay.",
-            )
-            .with_status("held"),
+            P::OfferNotClaimed => {
+                ApiError::conflict("offer_not_claimed", "Claim this waiting-list offer first (the link in its e-mail), then pay.")
+                    .with_status("held")
+            }
             P::InvalidAmount(msg) => ApiError::unprocessable("invalid_amount", "amount_cents", msg),
             P::Stripe(StripeError::Unavailable(detail)) => {
                 tracing::warn!(%detail, "Stripe unavailable");

@@ -263,18 +263,57 @@ pub struct PreparedHold {
 }
 
 enum Op {
-    Hold { prepared: Box<PreparedHold>, reply: Reply<HoldReceipt> },
-    ConfirmHeld { id: Uuid, qty: i32, reply: Reply<()> },
-    ConfirmLate { id: Uuid, qty: i32, reply: Reply<()> },
-    Release { id: Uuid, qty: i32, transition: Transition, reply: Option<Reply<()>> },
+    Hold {
+        prepared: Box<PreparedHold>,
+        reply: Reply<HoldReceipt>,
+    },
+    ConfirmHeld {
+        id: Uuid,
+        qty: i32,
+        reply: Reply<()>,
+    },
+    ConfirmLate {
+        id: Uuid,
+        qty: i32,
+        reply: Reply<()>,
+    },
+    Release {
+        id: Uuid,
+        qty: i32,
+        transition: Transition,
+        reply: Option<Reply<()>>,
+    },
     /// A seat held for the first person waiting (no one to answer: the mail tells them).
-    Offer { prepared: Box<PreparedHold>, entry: i64, email: Box<NewEmailCampaign> },
-    Join { entry: Box<NewWaitlistEntry>, reply: Reply<i64> },
-    Remove { entry: i64, reply: Reply<()> },
+    Offer {
+        prepared: Box<PreparedHold>,
+        entry: i64,
+        email: Box<NewEmailCampaign>,
+    },
+    Join {
+        entry: Box<NewWaitlistEntry>,
+        reply: Reply<i64>,
+    },
+    Remove {
+        entry: i64,
+        reply: Reply<()>,
+    },
     /// `previous` is restored if the database refuses (a decrease is applied at once).
-    Capacity { capacity: i32, previous: i32, reply: Reply<()> },
-    Status { status: &'static str, reply: Reply<()> },
-    MoveOut { id: Uuid, qty: i32, was_held: bool, to: Uuid, reply: Reply<()> },
+    Capacity {
+        capacity: i32,
+        previous: i32,
+        reply: Reply<()>,
+    },
+    Status {
+        status: &'static str,
+        reply: Reply<()>,
+    },
+    MoveOut {
+        id: Uuid,
+        qty: i32,
+        was_held: bool,
+        to: Uuid,
+        reply: Reply<()>,
+    },
 }
 
 impl Op {
@@ -686,10 +725,7 @@ impl Op {
             Op::Join { reply, .. } => {
                 let _ = reply.send(Err(err));
             }
-            Op::Remove { reply, .. }
-            | Op::Capacity { reply, .. }
-            | Op::Status { reply, .. }
-            | Op::MoveOut { reply, .. } => {
+            Op::Remove { reply, .. } | Op::Capacity { reply, .. } | Op::Status { reply, .. } | Op::MoveOut { reply, .. } => {
                 let _ = reply.send(Err(err));
             }
         }

@@ -48,7 +48,8 @@ pub fn refused(gate: Gate) -> ApiError {
         Gate::Open => ("too_many_attempts", Utc::now()),
     };
     let secs = (until - Utc::now()).num_seconds().max(1);
-    ApiError::new(StatusCode::TOO_MANY_REQUESTS, code, "Too many failed logins; try again later.").retry_after(secs.min(u32::MAX as i64) as u32)
+    ApiError::new(StatusCode::TOO_MANY_REQUESTS, code, "Too many failed logins; try again later.")
+        .retry_after(secs.min(u32::MAX as i64) as u32)
 }
 
 pub fn invalid_credentials() -> ApiError {
@@ -138,7 +139,12 @@ pub struct AttendeesRequest {
 #[utoipa::path(put, path = "/api/v1/admin/bookings/{reference}/attendees", tag = "back office", security(("admin_session" = [])),
     params(("reference" = String, Path)), request_body = AttendeesRequest,
     responses((status = 200, body = svc::AdminBooking), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn edit_attendees(state: web::Data<AppState>, who: AdminSession, path: web::Path<String>, body: ApiJson<AttendeesRequest>) -> ApiResult<HttpResponse> {
+pub async fn edit_attendees(
+    state: web::Data<AppState>,
+    who: AdminSession,
+    path: web::Path<String>,
+    body: ApiJson<AttendeesRequest>,
+) -> ApiResult<HttpResponse> {
     Ok(ok(svc::edit_attendees(&state, &who, &path, &body.0.attendees).await?))
 }
 
@@ -151,7 +157,12 @@ pub async fn cancel(state: web::Data<AppState>, who: AdminSession, path: web::Pa
 #[utoipa::path(post, path = "/api/v1/admin/bookings/{reference}/refund", tag = "back office", security(("admin_session" = [])),
     params(("reference" = String, Path)), request_body = RefundRequest,
     responses((status = 200, body = svc::RefundDone), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
-pub async fn refund(state: web::Data<AppState>, who: AdminSession, path: web::Path<String>, body: ApiJson<RefundRequest>) -> ApiResult<HttpResponse> {
+pub async fn refund(
+    state: web::Data<AppState>,
+    who: AdminSession,
+    path: web::Path<String>,
+    body: ApiJson<RefundRequest>,
+) -> ApiResult<HttpResponse> {
     Ok(ok(svc::refund(&state, &who, &path, body.0.amount_cents).await?))
 }
 
@@ -159,7 +170,12 @@ pub async fn refund(state: web::Data<AppState>, who: AdminSession, path: web::Pa
     params(("reference" = String, Path)), request_body = MoveRequest,
     responses((status = 200, description = "The new booking", body = svc::BookingDetail), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 409, description = "sold_out / not_enough_seats in the target, sales_closed, not_movable", body = ErrorBody)))]
-pub async fn move_booking(state: web::Data<AppState>, who: AdminSession, path: web::Path<String>, body: ApiJson<MoveRequest>) -> ApiResult<HttpResponse> {
+pub async fn move_booking(
+    state: web::Data<AppState>,
+    who: AdminSession,
+    path: web::Path<String>,
+    body: ApiJson<MoveRequest>,
+) -> ApiResult<HttpResponse> {
     Ok(ok(svc::move_booking(&state, &who, &path, body.0.city_event_id).await?))
 }
 
@@ -185,7 +201,12 @@ pub async fn get_city_event(state: web::Data<AppState>, _who: AdminSession, path
 #[utoipa::path(put, path = "/api/v1/admin/city-events/{id}", tag = "back office", security(("admin_session" = [])), params(("id" = i64, Path)), request_body = CityEventInput,
     responses((status = 200, body = events::AdminCityEvent), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 409, description = "capacity_below_taken", body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn update_city_event(state: web::Data<AppState>, who: AdminSession, path: web::Path<i64>, body: ApiJson<CityEventInput>) -> ApiResult<HttpResponse> {
+pub async fn update_city_event(
+    state: web::Data<AppState>,
+    who: AdminSession,
+    path: web::Path<i64>,
+    body: ApiJson<CityEventInput>,
+) -> ApiResult<HttpResponse> {
     Ok(ok(events::update(&state, &who, *path, &body.0).await?))
 }
 
@@ -225,7 +246,12 @@ pub struct SheetQuery {
 /// The attendees of the seats sold, as CSV (UTF-8 with BOM), streamed.
 #[utoipa::path(get, path = "/api/v1/admin/city-events/{id}/attendees.csv", tag = "back office", security(("admin_session" = [])),
     params(("id" = i64, Path), SheetQuery), responses((status = 200, content_type = "text/csv"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn attendees_csv(state: web::Data<AppState>, _who: AdminSession, path: web::Path<i64>, q: web::Query<SheetQuery>) -> ApiResult<HttpResponse> {
+pub async fn attendees_csv(
+    state: web::Data<AppState>,
+    _who: AdminSession,
+    path: web::Path<i64>,
+    q: web::Query<SheetQuery>,
+) -> ApiResult<HttpResponse> {
     exports::attendees(&state, *path, q.sheet.unwrap_or(AttendeeSheet::Checkin)).await
 }
 
@@ -285,7 +311,11 @@ pub async fn get_offer(state: web::Data<AppState>, path: web::Path<String>) -> A
 #[utoipa::path(post, path = "/api/v1/waiting-list/offers/{token}/claim", tag = "waiting list", params(("token" = String, Path)),
     request_body = waiting_list::ClaimRequest,
     responses((status = 200, body = waiting_list::OfferView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn claim_offer(state: web::Data<AppState>, path: web::Path<String>, body: ApiJson<waiting_list::ClaimRequest>) -> ApiResult<HttpResponse> {
+pub async fn claim_offer(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: ApiJson<waiting_list::ClaimRequest>,
+) -> ApiResult<HttpResponse> {
     Ok(ok(waiting_list::claim(&state, &path, &body.0).await?))
 }
 

@@ -54,9 +54,13 @@ pub fn check_new_password(password: &str) -> Result<(), String> {
 pub enum Gate {
     Open,
     /// Too many failures for this address: locked until then.
-    Locked { until: DateTime<Utc> },
+    Locked {
+        until: DateTime<Utc>,
+    },
     /// Too many failures from this IP: wait until then.
-    Throttled { until: DateTime<Utc> },
+    Throttled {
+        until: DateTime<Utc>,
+    },
 }
 
 /// Pure: the policy from the counts of recent failures (see the constants).
@@ -73,7 +77,10 @@ pub fn gate(by_email: i64, email_oldest: Option<DateTime<Utc>>, by_ip: i64, ip_o
 
 #[derive(Debug)]
 pub enum LoginOutcome {
-    Success { user_id: i64, email: String },
+    Success {
+        user_id: i64,
+        email: String,
+    },
     /// Wrong address or password (the same answer for both).
     Invalid,
     Refused(Gate),

@@ -93,7 +93,12 @@ impl AdminBooking {
             moved_from: b.moved_from,
             attendees: people
                 .iter()
-                .map(|a| AdminAttendee { position: a.position, first_name: a.first_name.clone(), last_name: a.last_name.clone(), email: a.email.clone() })
+                .map(|a| AdminAttendee {
+                    position: a.position,
+                    first_name: a.first_name.clone(),
+                    last_name: a.last_name.clone(),
+                    email: a.email.clone(),
+                })
                 .collect(),
         }
     }
@@ -170,7 +175,15 @@ pub struct AuditView {
 
 impl From<crate::db::models::AuditRow> for AuditView {
     fn from(a: crate::db::models::AuditRow) -> Self {
-        Self { at: a.at, actor_email: a.actor_email, action: a.action, target_type: a.target_type, target_id: a.target_id, before: a.before, after: a.after }
+        Self {
+            at: a.at,
+            actor_email: a.actor_email,
+            action: a.action,
+            target_type: a.target_type,
+            target_id: a.target_id,
+            before: a.before,
+            after: a.after,
+        }
     }
 }
 
@@ -246,7 +259,8 @@ pub async fn detail(state: &AppState, reference: &str) -> ApiResult<BookingDetai
         Some(id) => db::admin::reference_of(&mut conn, id).await?,
         None => None,
     };
-    let history = db::admin::audit_entries(&mut conn, Some(("booking", &b.reference)), 100).await?.into_iter().map(AuditView::from).collect();
+    let history =
+        db::admin::audit_entries(&mut conn, Some(("booking", &b.reference)), 100).await?.into_iter().map(AuditView::from).collect();
     Ok(BookingDetail { booking: AdminBooking::new(&b, &people), payments, emails, moved_to_reference, moved_from_reference, history })
 }
 
@@ -340,7 +354,9 @@ pub async fn cancel(state: &AppState, who: &AdminSession, reference: &str) -> Ap
     let (b, people) = load(state, reference).await?;
     let before = AdminBooking::new(&b, &people);
     if b.status != "held" {
-        return Err(ApiError::conflict("not_cancellable", "Only a held booking can be cancelled; refund a paid one.").with_status(&b.status));
+        return Err(
+            ApiError::conflict("not_cancellable", "Only a held booking can be cancelled; refund a paid one.").with_status(&b.status)
+        );
     }
     let result = match state.registry.actor(CityEventId(b.city_event_id)) {
         Some(h) => h.cancel(b.id).await,
@@ -396,10 +412,18 @@ pub async fn refund(state: &AppState, who: &AdminSession, reference: &str, amoun
     let after = snapshot(state, reference).await?;
     let mut record = after.json();
     if let Some(serde_json::Value::Object(m)) = record.as_mut() {
-        m.insert("refund".into(), json!({"id": outcome.refund_id, "amount_cents": outcome.amount_cents, "total_refunded_cents": outcome.total_refunded_cents}));
+        m.insert(
+            "refund".into(),
+            json!({"id": outcome.refund_id, "amount_cents": outcome.amount_cents, "total_refunded_cents": outcome.total_refunded_cents}),
+        );
     }
     audit_booking(state, who, "booking.refund", &b.reference, before.json(), record).await?;
-    Ok(RefundDone { refund_id: outcome.refund_id, amount_cents: outcome.amount_cents, total_refunded_cents: outcome.total_refunded_cents, booking: after })
+    Ok(RefundDone {
+        refund_id: outcome.refund_id,
+        amount_cents: outcome.amount_cents,
+        total_refunded_cents: outcome.total_refunded_cents,
+        booking: after,
+    })
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -479,7 +503,9 @@ pub async fn move_booking(state: &AppState, who: &AdminSession, reference: &str,
         _ => return Err(ApiError::conflict("not_movable", "Only a held or confirmed booking can be moved.").with_status(&b.status)),
     };
     if b.buyer_phone.is_empty() {
-        return Err(ApiError::conflict("not_movable", "A waiting-list offer that is not claimed yet cannot be moved.").with_status(&b.status));
+        return Err(
+            ApiError::conflict("not_movable", "A waiting-list offer that is not claimed yet cannot be moved.").with_status(&b.status)
+        );
     }
     if target == b.city_event_id {
         return Err(ApiError::unprocessable("same_city_event", "city_event_id", "The booking is already in this city event."));

@@ -36,10 +36,13 @@ pub fn sales_svg(points: &[(NaiveDate, i64)], labels: &ChartLabels) -> String {
         }
     }
     let mut running = 0;
-    let cumulative: Vec<i64> = daily.iter().map(|n| {
-        running += n;
-        running
-    }).collect();
+    let cumulative: Vec<i64> = daily
+        .iter()
+        .map(|n| {
+            running += n;
+            running
+        })
+        .collect();
     let max_daily = daily.iter().copied().max().unwrap_or(0).max(1) as f64;
     let max_total = running.max(1) as f64;
     let (pw, ph) = (w - left - right, h - top - bottom);

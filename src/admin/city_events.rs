@@ -123,7 +123,8 @@ pub fn parse_local(raw: &str, tz: Tz, field: &str) -> ApiResult<DateTime<Utc>> {
 
 /// Checks the input against the venue (and city); the fields to write.
 pub fn fields(input: &CityEventInput, venue: &crate::db::models::VenueRow) -> ApiResult<CityEventFields> {
-    let tz: Tz = venue.time_zone.parse().map_err(|_| ApiError::unprocessable("invalid_venue", "venue_id", "The venue's time zone is unknown."))?;
+    let tz: Tz =
+        venue.time_zone.parse().map_err(|_| ApiError::unprocessable("invalid_venue", "venue_id", "The venue's time zone is unknown."))?;
     let starts_at = parse_local(&input.local_start, tz, "local_start")?;
     let ends_at = parse_local(&input.local_end, tz, "local_end")?;
     if ends_at <= starts_at {
@@ -137,16 +138,23 @@ pub fn fields(input: &CityEventInput, venue: &crate::db::models::VenueRow) -> Ap
         }
     };
     let regular = positive(input.regular_price_cents, "regular_price_cents")?;
-    let (early_bird_price_cents, early_bird_until) = match (input.early_bird_price_cents, input.early_bird_until_local.as_deref().filter(|s| !s.trim().is_empty())) {
-        (None, None) => (None, None),
-        (Some(p), Some(u)) => (Some(positive(p, "early_bird_price_cents")?), Some(parse_local(u, tz, "early_bird_until_local")?)),
-        (Some(_), None) => return Err(ApiError::unprocessable("missing_field", "early_bird_until_local", "An early-bird price needs its end.")),
-        (None, Some(_)) => return Err(ApiError::unprocessable("missing_field", "early_bird_price_cents", "An early-bird end needs its price.")),
-    };
+    let (early_bird_price_cents, early_bird_until) =
+        match (input.early_bird_price_cents, input.early_bird_until_local.as_deref().filter(|s| !s.trim().is_empty())) {
+            (None, None) => (None, None),
+            (Some(p), Some(u)) => (Some(positive(p, "early_bird_price_cents")?), Some(parse_local(u, tz, "early_bird_until_local")?)),
+            (Some(_), None) => {
+                return Err(ApiError::unprocessable("missing_field", "early_bird_until_local", "An early-bird price needs its end."))
+            }
+            (None, Some(_)) => {
+                return Err(ApiError::unprocessable("missing_field", "early_bird_price_cents", "An early-bird end needs its price."))
+            }
+        };
     let (group_price_cents, group_min_quantity) = match (input.group_price_cents, input.group_min_quantity) {
         (None, None) => (None, None),
         (Some(p), Some(n)) if n >= 2 => (Some(positive(p, "group_price_cents")?), Some(n)),
-        (Some(_), Some(_)) => return Err(ApiError::unprocessable("invalid_quantity", "group_min_quantity", "A group is at least 2 seats.")),
+        (Some(_), Some(_)) => {
+            return Err(ApiError::unprocessable("invalid_quantity", "group_min_quantity", "A group is at least 2 seats."))
+        }
         (Some(_), None) => return Err(ApiError::unprocessable("missing_field", "group_min_quantity", "A group price needs its minimum.")),
         (None, Some(_)) => return Err(ApiError::unprocessable("missing_field", "group_price_cents", "A group minimum needs its price.")),
     };
@@ -213,7 +221,8 @@ pub async fn create(state: &AppState, who: &AdminSession, input: &CityEventInput
     drop(conn);
     state.registry.install(details.clone());
     let view = AdminCityEvent::new(&details);
-    audit::record(&mut db::connection(&state.pool).await?, who, "city_event.create", "city_event", &id.to_string(), None, view.json()).await?;
+    audit::record(&mut db::connection(&state.pool).await?, who, "city_event.create", "city_event", &id.to_string(), None, view.json())
+        .await?;
     Ok(view)
 }
 
@@ -236,8 +245,16 @@ pub async fn update(state: &AppState, who: &AdminSession, id: i64, input: &CityE
     drop(conn);
     state.registry.refresh(details.clone());
     let after = AdminCityEvent::new(&details);
-    audit::record(&mut db::connection(&state.pool).await?, who, "city_event.update", "city_event", &id.to_string(), before.json(), after.json())
-        .await?;
+    audit::record(
+        &mut db::connection(&state.pool).await?,
+        who,
+        "city_event.update",
+        "city_event",
+        &id.to_string(),
+        before.json(),
+        after.json(),
+    )
+    .await?;
     Ok(after)
 }
 

@@ -3,18 +3,18 @@
 //!
 //! Every route but the login form sits behind `session::require`: no session, no answer.
 
+pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod bookings;
-pub mod session;
-pub mod city_events;
-pub mod waiting_list;
 pub mod chart;
-pub mod funnel;
+pub mod city_events;
 pub mod csv;
 pub mod dashboard;
 pub mod exports;
-pub mod api;
+pub mod funnel;
+pub mod session;
+pub mod waiting_list;
 
 use actix_web::{middleware, web};
 
@@ -63,9 +63,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .default_service(web::to(api::not_found)),
             ),
     )
-    .configure(page_routes);
+    .configure(page_routes)
+    .configure(public::routes);
 }
 pub mod pages;
+pub mod public;
 
 /// `/admin`: the login form is open; everything else needs a session.
 pub fn page_routes(cfg: &mut web::ServiceConfig) {

@@ -91,7 +91,15 @@ fn language(req: &HttpRequest) -> Language {
 }
 
 /// Renders a back-office page in its layout; sets the CSRF cookie when it is new.
-fn render(req: &HttpRequest, state: &AppState, who: Option<&AdminSession>, template: &str, section: &str, title: &str, body: Value) -> HttpResponse {
+fn render(
+    req: &HttpRequest,
+    state: &AppState,
+    who: Option<&AdminSession>,
+    template: &str,
+    section: &str,
+    title: &str,
+    body: Value,
+) -> HttpResponse {
     render_status(req, state, who, StatusCode::OK, template, section, title, body)
 }
 
@@ -145,7 +153,9 @@ fn see_other(to: &str) -> HttpResponse {
 }
 
 fn enc(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
 }
 
 /// Back to `to` with the outcome of an action.
@@ -171,7 +181,11 @@ fn toronto(at: Option<DateTime<Utc>>) -> String {
 fn api_error_page(req: &HttpRequest, state: &AppState, who: &AdminSession, e: ApiError) -> HttpResponse {
     let lang = language(req);
     let status = e.status;
-    let title = if status == StatusCode::NOT_FOUND { text(lang, "errors.not_found") } else { format!("{} ({})", text(lang, "errors.generic"), e.detail.code) };
+    let title = if status == StatusCode::NOT_FOUND {
+        text(lang, "errors.not_found")
+    } else {
+        format!("{} ({})", text(lang, "errors.generic"), e.detail.code)
+    };
     render_status(req, state, Some(who), status, "message", "", &title, Value::Null)
 }
 
@@ -196,7 +210,15 @@ pub async fn login_form(req: HttpRequest, state: web::Data<AppState>, q: web::Qu
         let _ = who;
         return see_other(&safe_next(q.next.as_deref()));
     }
-    render(&req, &state, None, "login", "login", &text(lang, "login.title"), json!({"next": safe_next(q.next.as_deref()), "email": "", "message": null}))
+    render(
+        &req,
+        &state,
+        None,
+        "login",
+        "login",
+        &text(lang, "login.title"),
+        json!({"next": safe_next(q.next.as_deref()), "email": "", "message": null}),
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -226,7 +248,16 @@ pub async fn login_submit(req: HttpRequest, state: web::Data<AppState>, form: Ad
             (e.status, e.detail.message)
         }
     };
-    render_status(&req, &state, None, status, "login", "login", &text(lang, "login.title"), json!({"next": next, "email": f.email, "message": message}))
+    render_status(
+        &req,
+        &state,
+        None,
+        status,
+        "login",
+        "login",
+        &text(lang, "login.title"),
+        json!({"next": next, "email": f.email, "message": message}),
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -264,8 +295,12 @@ pub async fn dashboard(req: HttpRequest, state: web::Data<AppState>, who: AdminS
             })
         })
         .collect();
-    let (title, daily, cumulative, empty) =
-        (text(lang, "dashboard.chart_title"), text(lang, "dashboard.chart_daily"), text(lang, "dashboard.chart_total"), text(lang, "dashboard.chart_empty"));
+    let (title, daily, cumulative, empty) = (
+        text(lang, "dashboard.chart_title"),
+        text(lang, "dashboard.chart_daily"),
+        text(lang, "dashboard.chart_total"),
+        text(lang, "dashboard.chart_empty"),
+    );
     let chart = dashboard::chart(&d, &ChartLabels { title: &title, daily: &daily, cumulative: &cumulative, empty: &empty });
     let t = &d.totals;
     let body = json!({
@@ -378,9 +413,17 @@ pub async fn cancel(state: web::Data<AppState>, who: AdminSession, path: web::Pa
 }
 
 /// `first_name_<seat>`, `last_name_<seat>`, `email_<seat>` for every seat.
-pub async fn attendees(state: web::Data<AppState>, who: AdminSession, path: web::Path<String>, f: AdminForm<HashMap<String, String>>) -> HttpResponse {
+pub async fn attendees(
+    state: web::Data<AppState>,
+    who: AdminSession,
+    path: web::Path<String>,
+    f: AdminForm<HashMap<String, String>>,
+) -> HttpResponse {
     let mut positions: Vec<i32> =
-        f.0.keys().filter_map(|k| k.strip_prefix("first_name_").or_else(|| k.strip_prefix("last_name_"))).filter_map(|p| p.parse().ok()).collect();
+        f.0.keys()
+            .filter_map(|k| k.strip_prefix("first_name_").or_else(|| k.strip_prefix("last_name_")))
+            .filter_map(|p| p.parse().ok())
+            .collect();
     positions.sort_unstable();
     positions.dedup();
     let edits: Vec<AttendeeEdit> = positions
@@ -404,7 +447,10 @@ pub struct RefundForm {
 pub async fn refund(state: web::Data<AppState>, who: AdminSession, path: web::Path<String>, f: AdminForm<RefundForm>) -> HttpResponse {
     let amount = match f.0.amount_cents.trim() {
         "" => Ok(None),
-        s => s.parse::<i64>().map(Some).map_err(|_| ApiError::unprocessable("invalid_amount", "amount_cents", "Give a whole number of cents.")),
+        s => s
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| ApiError::unprocessable("invalid_amount", "amount_cents", "Give a whole number of cents.")),
     };
     let result = match amount {
         Ok(a) => svc::refund(&state, &who, &path, a).await.map(|_| ()),
@@ -529,7 +575,12 @@ pub async fn city_event(req: HttpRequest, state: web::Data<AppState>, who: Admin
     render(&req, &state, Some(&who), "city_event", "city_events", &title, body)
 }
 
-pub async fn update_city_event(state: web::Data<AppState>, who: AdminSession, path: web::Path<i64>, f: AdminForm<EventForm>) -> HttpResponse {
+pub async fn update_city_event(
+    state: web::Data<AppState>,
+    who: AdminSession,
+    path: web::Path<i64>,
+    f: AdminForm<EventForm>,
+) -> HttpResponse {
     let id = *path;
     let result = match f.0.input(None) {
         Ok(input) => events::update(&state, &who, id, &input).await.map(|_| ()),
@@ -553,7 +604,12 @@ pub async fn sales(state: web::Data<AppState>, who: AdminSession, path: web::Pat
     after(&format!("/admin/city-events/{id}"), result, "done")
 }
 
-pub async fn remove_waiting(state: web::Data<AppState>, who: AdminSession, path: web::Path<(i64, i64)>, _f: AdminForm<Empty>) -> HttpResponse {
+pub async fn remove_waiting(
+    state: web::Data<AppState>,
+    who: AdminSession,
+    path: web::Path<(i64, i64)>,
+    _f: AdminForm<Empty>,
+) -> HttpResponse {
     let (id, entry) = path.into_inner();
     after(&format!("/admin/city-events/{id}"), waiting_list::remove(&state, &who, id, entry).await, "done")
 }

@@ -120,7 +120,11 @@ fn percent_encode(s: &str) -> String {
 }
 
 pub fn csrf_refused() -> ApiError {
-    ApiError::new(StatusCode::FORBIDDEN, "csrf_refused", "The form or request is missing its security token, or it has expired; reload the page.")
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "csrf_refused",
+        "The form or request is missing its security token, or it has expired; reload the page.",
+    )
 }
 
 /// The guard in front of every back-office route (see the module comment).
@@ -152,9 +156,12 @@ impl FromRequest for AdminSession {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         // Only reachable behind `require`; without it, refuse rather than act anonymously.
-        ready(req.extensions().get::<AdminSession>().cloned().ok_or_else(|| {
-            ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Log in to the back office first.")
-        }))
+        ready(
+            req.extensions()
+                .get::<AdminSession>()
+                .cloned()
+                .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Log in to the back office first.")),
+        )
     }
 }
 

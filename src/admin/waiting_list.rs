@@ -119,7 +119,10 @@ pub async fn offer(state: &AppState, token: &str) -> ApiResult<OfferView> {
     let mut conn = db::connection(&state.pool).await?;
     let b = db::payments::booking(&mut conn, id).await?.ok_or_else(offer_gone)?;
     // The token names its deadline: it must be this booking's, and the booking still held.
-    if b.status != "held" || b.hold_expires_at.timestamp() != deadline.timestamp() || db::waitlist::entry_of_offer(&mut conn, id).await?.is_none() {
+    if b.status != "held"
+        || b.hold_expires_at.timestamp() != deadline.timestamp()
+        || db::waitlist::entry_of_offer(&mut conn, id).await?.is_none()
+    {
         return Err(offer_gone());
     }
     Ok(OfferView {
@@ -167,9 +170,10 @@ pub async fn lines(state: &AppState, city_event_id: i64) -> ApiResult<Vec<Waitli
 
 /// Takes someone off the list (only while they wait: an offer runs its course).
 pub async fn remove(state: &AppState, who: &AdminSession, city_event_id: i64, entry_id: i64) -> ApiResult<()> {
-    let handle = state.registry.actor(CityEventId(city_event_id)).ok_or_else(|| {
-        ApiError::conflict("sales_closed", "Open the city event's sales to change its waiting list.")
-    })?;
+    let handle = state
+        .registry
+        .actor(CityEventId(city_event_id))
+        .ok_or_else(|| ApiError::conflict("sales_closed", "Open the city event's sales to change its waiting list."))?;
     let before = lines(state, city_event_id).await?.into_iter().find(|l| l.id == entry_id);
     let Some(before) = before else { return Err(ApiError::not_found("waitlist_entry_not_found", "No such entry on this waiting list.")) };
     handle.remove_waiting(entry_id).await.map_err(|e| match e {

@@ -113,7 +113,8 @@ pub async fn live_session(
     now: DateTime<Utc>,
     idle_since: DateTime<Utc>,
 ) -> QueryResult<Option<(i64, i64, String, DateTime<Utc>)>> {
-    let row: Option<(i64, i64, String, DateTime<Utc>, DateTime<Utc>)> = admin_sessions::table
+    type Row = (i64, i64, String, DateTime<Utc>, DateTime<Utc>);
+    let row: Option<Row> = admin_sessions::table
         .inner_join(admin_users::table)
         .filter(admin_sessions::token_hash.eq(token_hash))
         .filter(admin_sessions::expires_at.gt(now))
@@ -314,8 +315,10 @@ pub async fn search_bookings(conn: &mut AsyncPgConnection, f: &BookingFilter, li
         let pattern = format!("%{}%", lower.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
         let by_attendee = attendees::table
             .filter(
-                attendees::email.eq(lower.clone()).or(diesel::dsl::sql::<Bool>("lower(coalesce(first_name, '') || ' ' || coalesce(last_name, '')) LIKE ")
-                    .bind::<Text, _>(pattern.clone())),
+                attendees::email
+                    .eq(lower.clone())
+                    .or(diesel::dsl::sql::<Bool>("lower(coalesce(first_name, '') || ' ' || coalesce(last_name, '')) LIKE ")
+                        .bind::<Text, _>(pattern.clone())),
             )
             .select(attendees::booking_id);
         q = q.filter(
@@ -379,11 +382,7 @@ pub async fn set_attendee(
     email: Option<&str>,
 ) -> QueryResult<bool> {
     let n = diesel::update(attendees::table.filter(attendees::booking_id.eq(booking_id)).filter(attendees::position.eq(position)))
-        .set((
-            attendees::first_name.eq(name.map(|n| n.0)),
-            attendees::last_name.eq(name.map(|n| n.1)),
-            attendees::email.eq(email),
-        ))
+        .set((attendees::first_name.eq(name.map(|n| n.0)), attendees::last_name.eq(name.map(|n| n.1)), attendees::email.eq(email)))
         .execute(conn)
         .await?;
     Ok(n == 1)

@@ -148,7 +148,12 @@ impl BatchWrite {
 
 /// The rarer changes of a batch: waiting list, moves, capacity and status. After the seat
 /// transitions, so a capacity check sees the batch's own holds and releases.
-async fn write_back_office(conn: &mut AsyncPgConnection, batch: &BatchWrite, outcome: &mut BatchOutcome, now: DateTime<Utc>) -> QueryResult<()> {
+async fn write_back_office(
+    conn: &mut AsyncPgConnection,
+    batch: &BatchWrite,
+    outcome: &mut BatchOutcome,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
     for entry in &batch.new_waitlist_entries {
         let id: Option<i64> = diesel::insert_into(waitlist_entries::table)
             .values(entry)
@@ -164,7 +169,11 @@ async fn write_back_office(conn: &mut AsyncPgConnection, batch: &BatchWrite, out
     }
     for (entry, booking) in &batch.offers {
         diesel::update(waitlist_entries::table.find(entry).filter(waitlist_entries::status.eq("waiting")))
-            .set((waitlist_entries::status.eq("offered"), waitlist_entries::offer_booking_id.eq(booking), waitlist_entries::offered_at.eq(now)))
+            .set((
+                waitlist_entries::status.eq("offered"),
+                waitlist_entries::offer_booking_id.eq(booking),
+                waitlist_entries::offered_at.eq(now),
+            ))
             .execute(conn)
             .await?;
     }
@@ -202,12 +211,10 @@ async fn write_back_office(conn: &mut AsyncPgConnection, batch: &BatchWrite, out
         }
     }
     if let Some((id, capacity)) = batch.capacity {
-        let n = diesel::update(
-            city_events::table.find(id).filter((city_events::seats_held + city_events::seats_sold).le(capacity)),
-        )
-        .set(city_events::capacity.eq(capacity))
-        .execute(conn)
-        .await?;
+        let n = diesel::update(city_events::table.find(id).filter((city_events::seats_held + city_events::seats_sold).le(capacity)))
+            .set(city_events::capacity.eq(capacity))
+            .execute(conn)
+            .await?;
         outcome.capacity_set = n == 1;
     }
     if let Some((id, status)) = batch.status {

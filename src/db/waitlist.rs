@@ -51,7 +51,8 @@ pub fn state_of(entry_status: &str, booking_status: Option<&str>) -> &'static st
 
 /// The whole list of a city event, in order.
 pub async fn lines(conn: &mut AsyncPgConnection, city_event_id: i64) -> QueryResult<Vec<WaitlistLine>> {
-    let rows: Vec<(WaitlistEntryRow, Option<(String, String, DateTime<Utc>)>)> = waitlist_entries::table
+    type Offer = (String, String, DateTime<Utc>);
+    let rows: Vec<(WaitlistEntryRow, Option<Offer>)> = waitlist_entries::table
         .left_join(bookings::table.on(bookings::id.nullable().eq(waitlist_entries::offer_booking_id)))
         .filter(waitlist_entries::city_event_id.eq(city_event_id))
         .order(waitlist_entries::id)

@@ -247,7 +247,8 @@ impl EmailRenderer {
         let deadline = match ctx.offer_expires_at {
             Some(at) => {
                 let at = at.with_timezone(&ctx.time_zone);
-                let time = l.text(lang, "email.patterns.time_with_zone", &json!({"time": l.time(at.time(), lang)?, "zone": l.zone(&at, lang)}))?;
+                let time =
+                    l.text(lang, "email.patterns.time_with_zone", &json!({"time": l.time(at.time(), lang)?, "zone": l.zone(&at, lang)}))?;
                 l.text(lang, "email.patterns.date_at_time", &json!({"date": l.date(at.date_naive(), lang)?, "time": time}))?
             }
             None => String::new(),

@@ -98,7 +98,8 @@ pub async fn login(app: &TestApp) -> Organiser {
 
 impl Organiser {
     pub async fn call(&self, app: &TestApp, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut req = app.client.request(method.parse().unwrap(), app.url(path)).header(COOKIE, &self.cookies).header("x-csrf-token", &self.csrf);
+        let mut req =
+            app.client.request(method.parse().unwrap(), app.url(path)).header(COOKIE, &self.cookies).header("x-csrf-token", &self.csrf);
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -191,9 +192,16 @@ async fn no_admin_route_answers_without_a_valid_session() {
 async fn login_sets_a_strict_http_only_cookie_and_stores_only_a_hash() {
     let app = spawn_app().await;
     create_admin(&app).await;
-    let hash: i64 = app.db.scalar(&format!("SELECT count(*) FROM admin_users WHERE email = '{ADMIN_EMAIL}' AND password_hash LIKE '$argon2id$v=19$%'"));
+    let hash: i64 =
+        app.db.scalar(&format!("SELECT count(*) FROM admin_users WHERE email = '{ADMIN_EMAIL}' AND password_hash LIKE '$argon2id$v=19$%'"));
     assert_eq!(hash, 1);
-    let res = app.client.post(app.url("/api/v1/admin/login")).json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})).send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url("/api/v1/admin/login"))
+        .json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let cookies = cookies_of(res.headers());
     let session = cookies.iter().find(|c| c.starts_with("admin_session=")).unwrap();
@@ -221,7 +229,8 @@ async fn repeated_failures_lock_the_account_in_the_database() {
     let app = spawn_app().await;
     create_admin(&app).await;
     let attempt = async |email: &str, password: &str| {
-        let res = app.client.post(app.url("/api/v1/admin/login")).json(&json!({"email": email, "password": password})).send().await.unwrap();
+        let res =
+            app.client.post(app.url("/api/v1/admin/login")).json(&json!({"email": email, "password": password})).send().await.unwrap();
         let status = res.status().as_u16();
         let retry = res.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
         let body: Value = res.json().await.unwrap_or(Value::Null);
@@ -239,7 +248,13 @@ async fn repeated_failures_lock_the_account_in_the_database() {
     assert_eq!(app.db.scalar(&format!("SELECT count(*) FROM admin_login_attempts WHERE email = '{ADMIN_EMAIL}' AND NOT success")), 6);
     // Another instance on the same database agrees: the lock is in the table, not in memory.
     let other = spawn_app_on(app.db.clone(), |_| {}).await;
-    let res = other.client.post(other.url("/api/v1/admin/login")).json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})).send().await.unwrap();
+    let res = other
+        .client
+        .post(other.url("/api/v1/admin/login"))
+        .json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 429);
     // The lock passes with its window.
     app.db.execute("UPDATE admin_login_attempts SET at = at - INTERVAL '16 minutes'").unwrap();
@@ -311,7 +326,12 @@ async fn search_show_cancel_and_edit_a_booking() {
 
     // Names: both or neither; the edit is audited with before and after.
     let (status, err) = org
-        .call(&app, "PUT", &format!("/api/v1/admin/bookings/{reference}/attendees"), Some(json!({"attendees": [{"position": 2, "first_name": "Luc"}]})))
+        .call(
+            &app,
+            "PUT",
+            &format!("/api/v1/admin/bookings/{reference}/attendees"),
+            Some(json!({"attendees": [{"position": 2, "first_name": "Luc"}]})),
+        )
         .await;
     assert_eq!((status, err["error"]["field"].as_str()), (422, Some("attendees[0].last_name")));
     let (status, edited) = org
@@ -348,7 +368,9 @@ async fn search_show_cancel_and_edit_a_booking() {
 }
 
 fn urlencode(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
 }
 
 #[actix_web::test]
@@ -364,7 +386,9 @@ async fn refund_partly_then_fully_and_resend_the_confirmation() {
     assert_eq!(status, 200);
     assert!(
         eventually(Duration::from_secs(15), async || {
-            app.db.scalar(&format!("SELECT count(*) FROM email_campaigns WHERE booking_id = '{booking_id}' AND kind = 'confirmation' AND status = 'sent'")) == 1
+            app.db.scalar(&format!(
+                "SELECT count(*) FROM email_campaigns WHERE booking_id = '{booking_id}' AND kind = 'confirmation' AND status = 'sent'"
+            )) == 1
         })
         .await,
         "the dispatcher sends it"
@@ -381,7 +405,10 @@ async fn refund_partly_then_fully_and_resend_the_confirmation() {
     assert_eq!(status, 200, "{full}");
     assert_eq!(full["booking"]["status"], "refunded");
     assert_eq!(app.availability(id).await["sold"], 0, "a full refund frees the seats through the actor");
-    assert_eq!(app.db.scalar(&format!("SELECT count(*) FROM payments WHERE booking_id = '{booking_id}' AND amount_refunded_cents = amount_cents")), 1);
+    assert_eq!(
+        app.db.scalar(&format!("SELECT count(*) FROM payments WHERE booking_id = '{booking_id}' AND amount_refunded_cents = amount_cents")),
+        1
+    );
     assert_eq!(audit_count(&app, "booking.refund"), 2);
     let (status, detail) = org.get(&app, &format!("/api/v1/admin/bookings/{reference}")).await;
     assert_eq!(status, 200);
@@ -411,7 +438,10 @@ async fn a_move_holds_in_the_target_first_then_releases_the_source() {
     assert_eq!((a_from["sold"].as_i64(), a_from["held"].as_i64()), (Some(0), Some(1)));
     let a_to = app.availability(to).await;
     assert_eq!(a_to["sold"].as_i64().unwrap(), before_to["sold"].as_i64().unwrap() + 2);
-    assert_eq!(app.db.scalar(&format!("SELECT count(*) FROM payments p JOIN bookings b ON b.id = p.booking_id WHERE b.reference = '{new_ref}'")), 1);
+    assert_eq!(
+        app.db.scalar(&format!("SELECT count(*) FROM payments p JOIN bookings b ON b.id = p.booking_id WHERE b.reference = '{new_ref}'")),
+        1
+    );
     assert_eq!(app.db.scalar(&format!("SELECT count(*) FROM payments WHERE booking_id = '{paid_id}'")), 0, "the payment followed");
     assert_eq!(app.db.scalar(&format!("SELECT count(*) FROM bookings WHERE reference = '{new_ref}' AND total_cents = (SELECT total_cents FROM bookings WHERE id = '{paid_id}')")), 1);
     assert_eq!(audit_count(&app, "booking.move"), 1);
@@ -502,7 +532,13 @@ async fn city_events_are_created_edited_opened_and_closed_through_their_actor() 
     let (status, err) = app.hold(id, 1).await;
     assert_eq!((status, err["error"]["code"].as_str(), err["error"]["status"].as_str()), (409, Some("sales_closed"), Some("closed")));
     pay(&app, third["reference"].as_str().unwrap()).await;
-    assert_eq!(audit_count(&app, "city_event.create") + audit_count(&app, "city_event.update") + audit_count(&app, "city_event.open_sales") + audit_count(&app, "city_event.close_sales"), 5);
+    assert_eq!(
+        audit_count(&app, "city_event.create")
+            + audit_count(&app, "city_event.update")
+            + audit_count(&app, "city_event.open_sales")
+            + audit_count(&app, "city_event.close_sales"),
+        5
+    );
     // Invalid input names its field.
     let mut bad = input.clone();
     bad["local_end"] = json!("2027-10-04T08:00");
@@ -580,7 +616,10 @@ async fn the_dashboard_counts_seats_revenue_funnel_and_mails() {
     let (status, d) = org.get(&app, "/api/v1/admin/dashboard").await;
     assert_eq!(status, 200, "{d}");
     let line = d["city_events"].as_array().unwrap().iter().find(|l| l["city_event_id"] == id).unwrap().clone();
-    assert_eq!((line["capacity"].as_i64(), line["sold"].as_i64(), line["held"].as_i64(), line["available"].as_i64()), (Some(30), Some(2), Some(1), Some(27)));
+    assert_eq!(
+        (line["capacity"].as_i64(), line["sold"].as_i64(), line["held"].as_i64(), line["available"].as_i64()),
+        (Some(30), Some(2), Some(1), Some(27))
+    );
     assert_eq!(line["revenue"]["gross_cents"], 90_060);
     assert_eq!(line["revenue"]["taxes_cents"], 11_060);
     assert_eq!(line["revenue"]["net_cents"], 90_060);
@@ -656,7 +695,15 @@ async fn released_seats_go_to_the_waiting_list_in_order_once_each_and_expire_to_
     }
     let (status, err) = app.post_json("/api/v1/waiting-list", &joiner(id, 2)).await;
     assert_eq!((status, err["error"]["code"].as_str()), (409, Some("already_on_waiting_list")));
-    assert_eq!(app.post_json("/api/v1/waiting-list", &json!({"city_event_id": id, "first_name": "A", "last_name": "B", "email": "nope", "language": "fr"})).await.0, 422);
+    assert_eq!(
+        app.post_json(
+            "/api/v1/waiting-list",
+            &json!({"city_event_id": id, "first_name": "A", "last_name": "B", "email": "nope", "language": "fr"})
+        )
+        .await
+        .0,
+        422
+    );
 
     // Three seats come back at once, through three concurrent cancellations and public holds
     // racing for them: every seat goes to the list, in order, once.
@@ -675,14 +722,21 @@ async fn released_seats_go_to_the_waiting_list_in_order_once_each_and_expire_to_
     let a = app.availability(id).await;
     assert_eq!((a["available"].as_i64(), a["held"].as_i64()), (Some(0), Some(3)));
     assert_eq!(app.db.scalar(&format!("SELECT seats_held FROM city_events WHERE id = {id}")), 3);
-    assert_eq!(app.db.scalar("SELECT count(*) FROM email_campaigns WHERE kind = 'waitlist_offer'"), 3, "each offer's mail is claimed with it");
+    assert_eq!(
+        app.db.scalar("SELECT count(*) FROM email_campaigns WHERE kind = 'waitlist_offer'"),
+        3,
+        "each offer's mail is claimed with it"
+    );
 
     // Offers expire (2 s here) and pass to the next people; the third seat, with nobody left,
     // goes back on sale.
     assert!(eventually(Duration::from_secs(10), async || offers(&app, id).len() == 5).await);
     let made = offers(&app, id);
     assert_eq!(made.iter().map(|(e, _)| *e).collect::<Vec<_>>(), entries);
-    assert!(eventually(Duration::from_secs(10), async || app.availability(id).await["available"] == 3).await, "every offer lapsed in the end");
+    assert!(
+        eventually(Duration::from_secs(10), async || app.availability(id).await["available"] == 3).await,
+        "every offer lapsed in the end"
+    );
     assert_eq!(app.db.scalar(&format!("SELECT count(*) FROM waitlist_entries WHERE city_event_id = {id} AND status = 'waiting'")), 0);
 }
 
@@ -734,7 +788,10 @@ async fn an_offer_is_claimed_by_its_link_then_paid() {
     let token = billetterie::admin::waiting_list::offer_token(&secret, offer.id, offer.hold_expires_at);
     // The mail goes out with the signed claim link.
     assert!(
-        eventually(Duration::from_secs(15), async || app.db.scalar("SELECT count(*) FROM email_campaigns WHERE kind = 'waitlist_offer' AND status = 'sent' AND recipient_email = 'p1@example.ca'") == 1).await
+        eventually(Duration::from_secs(15), async || app.db.scalar(
+            "SELECT count(*) FROM email_campaigns WHERE kind = 'waitlist_offer' AND status = 'sent' AND recipient_email = 'p1@example.ca'"
+        ) == 1)
+        .await
     );
     let mail = std::fs::read_dir(app.db.outbox_dir())
         .unwrap()
@@ -743,20 +800,29 @@ async fn an_offer_is_claimed_by_its_link_then_paid() {
         .map(|e| std::fs::read_to_string(e.path()).unwrap())
         .expect("the offer in the outbox");
     let unfolded = mail.replace("=\r\n", "").replace("=\n", "");
-    assert!(unfolded.contains("waiting-list/claim?token=") || unfolded.contains("waiting-list%2Fclaim%3Ftoken%3D"), "the claim link is in the mail");
+    assert!(
+        unfolded.contains("waiting-list/claim?token=") || unfolded.contains("waiting-list%2Fclaim%3Ftoken%3D"),
+        "the claim link is in the mail"
+    );
     // Not payable before it is claimed.
-    let (status, err) = app.post_json("/api/v1/payments/create-intent", &json!({"reference": offer.reference, "email": "p1@example.ca"})).await;
+    let (status, err) =
+        app.post_json("/api/v1/payments/create-intent", &json!({"reference": offer.reference, "email": "p1@example.ca"})).await;
     assert_eq!((status, err["error"]["code"].as_str()), (409, Some("offer_not_claimed")));
     let (status, view) = app.get_json(&format!("/api/v1/waiting-list/offers/{token}")).await;
     assert_eq!(status, 200, "{view}");
     assert_eq!((view["reference"].as_str(), view["claimed"].as_bool()), (Some(offer.reference.as_str()), Some(false)));
     let forged = billetterie::admin::waiting_list::offer_token("another secret", offer.id, offer.hold_expires_at);
     assert_eq!(app.get_json(&format!("/api/v1/waiting-list/offers/{forged}")).await.0, 404);
-    let (status, claimed) =
-        app.post_json(&format!("/api/v1/waiting-list/offers/{token}/claim"), &json!({"phone": "514 555 0142", "act_experience": "intermediate"})).await;
+    let (status, claimed) = app
+        .post_json(
+            &format!("/api/v1/waiting-list/offers/{token}/claim"),
+            &json!({"phone": "514 555 0142", "act_experience": "intermediate"}),
+        )
+        .await;
     assert_eq!(status, 200, "{claimed}");
     assert_eq!(claimed["claimed"], true);
-    let (status, intent) = app.post_json("/api/v1/payments/create-intent", &json!({"reference": offer.reference, "email": "p1@example.ca"})).await;
+    let (status, intent) =
+        app.post_json("/api/v1/payments/create-intent", &json!({"reference": offer.reference, "email": "p1@example.ca"})).await;
     assert_eq!(status, 200, "{intent}");
     app.stripe.confirm(intent["payment_intent_id"].as_str().unwrap(), "pm_card_visa").await;
     assert!(eventually(Duration::from_secs(10), async || app.booking_status(&offer.reference) == "confirmed").await);
@@ -774,7 +840,10 @@ struct Browser {
 
 impl Browser {
     fn new() -> Self {
-        Self { client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(), cookies: Default::default() }
+        Self {
+            client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            cookies: Default::default(),
+        }
     }
 
     fn cookie_header(&self) -> String {
@@ -832,11 +901,17 @@ async fn the_pages_log_in_show_everything_and_refuse_forms_without_their_token()
     // A login form without its token does nothing.
     let (status, _, _) = b.post(&app, "/admin/login", &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)]).await;
     assert_eq!(status, 403);
-    let (status, _, html) = b.post(&app, "/admin/login", &[("csrf_token", &token), ("email", ADMIN_EMAIL), ("password", "wrong password")]).await;
+    let (status, _, html) =
+        b.post(&app, "/admin/login", &[("csrf_token", &token), ("email", ADMIN_EMAIL), ("password", "wrong password")]).await;
     assert_eq!(status, 401);
     assert!(html.contains("Adresse ou mot de passe incorrect") || html.contains("Wrong e-mail address"));
-    let (status, headers, _) =
-        b.post(&app, "/admin/login", &[("csrf_token", &token), ("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD), ("next", "/admin/bookings")]).await;
+    let (status, headers, _) = b
+        .post(
+            &app,
+            "/admin/login",
+            &[("csrf_token", &token), ("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD), ("next", "/admin/bookings")],
+        )
+        .await;
     assert_eq!((status, headers["location"].to_str().unwrap()), (303, "/admin/bookings"));
     assert!(b.cookies.contains_key("admin_session"));
 
@@ -881,7 +956,14 @@ async fn the_pages_log_in_show_everything_and_refuse_forms_without_their_token()
         .post(
             &app,
             &format!("/admin/bookings/{reference}/attendees"),
-            &[("csrf_token", &token), ("first_name_1", "Élise"), ("last_name_1", "Gagnon"), ("email_1", ""), ("first_name_2", ""), ("last_name_2", "")],
+            &[
+                ("csrf_token", &token),
+                ("first_name_1", "Élise"),
+                ("last_name_1", "Gagnon"),
+                ("email_1", ""),
+                ("first_name_2", ""),
+                ("last_name_2", ""),
+            ],
         )
         .await;
     assert_eq!((status, headers["location"].to_str().unwrap()), (303, format!("/admin/bookings/{reference}?notice=saved").as_str()));
@@ -906,4 +988,84 @@ async fn the_pages_log_in_show_everything_and_refuse_forms_without_their_token()
     assert_eq!((status, headers["location"].to_str().unwrap()), (303, "/admin/login"));
     assert_eq!(b.get(&app, "/admin").await.0, 303);
     assert!(audit_count(&app, "booking.cancel") == 1 && audit_count(&app, "session.logout") == 1);
+}
+
+#[actix_web::test]
+async fn the_public_waiting_list_form_and_claim_page_lead_to_checkout() {
+    let app = spawn_app().await;
+    let id = app.db.add_city_event(1);
+    let app = {
+        let db = app.stop().await;
+        spawn_app_on(db, |_| {}).await
+    };
+    let (taken, _) = app.held(id, 1).await;
+    let mut b = Browser::new();
+    // Any of the site's forms gives the browser its CSRF cookie and token (here the booking form).
+    let (_, _, html) =
+        b.get(&app, &billetterie::web::paths::booking_form(app.city_event_of("toronto"), billetterie::domain::Language::Fr)).await;
+    let token = csrf_in(&html);
+    let id_s = id.to_string();
+    let form = [
+        ("csrf_token", token.as_str()),
+        ("city_event_id", id_s.as_str()),
+        ("first_name", "Zoé"),
+        ("last_name", "Côté"),
+        ("email", "zoe@example.ca"),
+    ];
+    assert_eq!(b.post(&app, "/fr/waiting-list", &form[1..]).await.0, 403, "no token, no entry");
+    let (status, _, html) = b.post(&app, "/fr/waiting-list", &form).await;
+    assert_eq!(status, 201, "{html}");
+    assert!(html.contains("position 1"));
+    let (status, _, html) = b.post(&app, "/fr/waiting-list", &form).await;
+    assert_eq!(status, 409);
+    assert!(html.contains("déjà sur la liste"));
+
+    app.post_json(&format!("/api/v1/bookings/{taken}/cancel"), &json!({"email": "marie.tremblay@example.ca"})).await;
+    assert!(eventually(Duration::from_secs(5), async || offers(&app, id).len() == 1).await);
+    #[derive(diesel::QueryableByName)]
+    struct Offer {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: uuid::Uuid,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        reference: String,
+        #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+        hold_expires_at: chrono::DateTime<chrono::Utc>,
+    }
+    use diesel::RunQueryDsl;
+    let offer: Offer = diesel::sql_query(format!("SELECT b.id, b.reference, b.hold_expires_at FROM bookings b JOIN waitlist_entries w ON w.offer_booking_id = b.id WHERE w.city_event_id = {id}"))
+        .get_result(&mut app.db.conn())
+        .unwrap();
+    let link = billetterie::admin::waiting_list::offer_token(app.state.settings.secret_key.expose(), offer.id, offer.hold_expires_at);
+    let (status, _, html) = b.get(&app, &format!("/fr/waiting-list/claim?token={link}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&offer.reference) && html.contains("name=\"phone\""));
+    let token = csrf_in(&html);
+    let (status, _, html) = b
+        .post(
+            &app,
+            &format!("/fr/waiting-list/claim?token={link}"),
+            &[("csrf_token", &token), ("phone", "12"), ("act_experience", "beginner")],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(html.contains("n’est pas valide"));
+    let (status, headers, _) = b
+        .post(
+            &app,
+            &format!("/fr/waiting-list/claim?token={link}"),
+            &[("csrf_token", &token), ("phone", "514 555 0142"), ("act_experience", "beginner")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let checkout = headers["location"].to_str().unwrap().to_owned();
+    assert!(checkout.starts_with(&format!("/fr/paiement/{}?k=", offer.reference)), "{checkout}");
+    assert_eq!(b.get(&app, &checkout).await.0, 200, "the site's checkout takes it from there");
+    assert_eq!(
+        app.db.scalar(&format!(
+            "SELECT count(*) FROM bookings WHERE reference = '{}' AND buyer_phone = '+15145550142' AND act_experience = 'beginner'",
+            offer.reference
+        )),
+        1
+    );
+    assert_eq!(b.get(&app, "/fr/waiting-list/claim?token=forged").await.0, 404);
 }
