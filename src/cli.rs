@@ -31,6 +31,11 @@ pub enum Command {
         #[command(subcommand)]
         command: PaymentsCommand,
     },
+    /// Personal data (Law 25 / PIPEDA).
+    Privacy {
+        #[command(subcommand)]
+        command: PrivacyCommand,
+    },
     /// Refund a paid booking through Stripe (full by default); a full refund releases its seats.
     Refund {
         /// The booking reference, e.g. TOR-7KQ2-M9XD.
@@ -80,5 +85,16 @@ pub enum EmailsCommand {
         /// Print the HTML part instead of the text part.
         #[arg(long)]
         html: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PrivacyCommand {
+    /// Anonymise the bookings of city events that ended more than RETENTION_DAYS ago (the nightly
+    /// pass, run now or as of another instant).
+    Purge {
+        /// RFC 3339 instant, e.g. 2028-01-01T00:00:00Z (default: now).
+        #[arg(long)]
+        now: Option<chrono::DateTime<chrono::FixedOffset>>,
     },
 }

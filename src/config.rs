@@ -81,6 +81,20 @@ pub struct Settings {
     pub commit_timeout_ms: u64,
     pub actor_resync_interval_ms: u64,
     pub hold_strategy: HoldStrategy,
+    /// Booking creations allowed per client IP and minute (a burst of that many, then evenly); 0 = no limit.
+    pub rate_limit_bookings_per_minute: u32,
+    /// Slow clients: how long a connection may stay idle between requests, how long a client has
+    /// to send its request head, and to acknowledge the close.
+    pub http_keep_alive_secs: u64,
+    pub http_client_request_timeout_ms: u64,
+    pub http_client_disconnect_timeout_ms: u64,
+    /// Cron expression (with seconds) of the pass that anonymises the bookings of past events.
+    pub privacy_cron: String,
+    /// Personal data is kept this many days after a city event ends, then anonymised.
+    pub retention_days: i64,
+    /// Error reporting to Sentry; empty = off.
+    #[serde(default)]
+    pub sentry_dsn: Secret,
     /// Empty: the demo starts the local Stripe stand-in and uses its keys.
     #[serde(default)]
     pub stripe_secret_key: Secret,
@@ -170,6 +184,13 @@ const ENV_KEYS: &[&str] = &[
     "commit_timeout_ms",
     "actor_resync_interval_ms",
     "hold_strategy",
+    "rate_limit_bookings_per_minute",
+    "http_keep_alive_secs",
+    "http_client_request_timeout_ms",
+    "http_client_disconnect_timeout_ms",
+    "privacy_cron",
+    "retention_days",
+    "sentry_dsn",
     "stripe_secret_key",
     "stripe_publishable_key",
     "stripe_webhook_secret",
@@ -253,6 +274,7 @@ impl Settings {
         anyhow::ensure!(self.hold_ttl_seconds >= 1, "HOLD_TTL_SECONDS must be at least 1");
         anyhow::ensure!(self.actor_max_batch >= 1 && self.actor_max_inflight >= 1, "actor limits must be at least 1");
         anyhow::ensure!(self.database_pool_size >= 2, "DATABASE_POOL_SIZE must be at least 2");
+        anyhow::ensure!(self.retention_days >= 1, "RETENTION_DAYS must be at least 1");
         anyhow::ensure!(self.email_send_hour < 24, "EMAIL_SEND_HOUR is an hour of the day (0–23)");
         if self.email_transport == EmailTransportKind::Sendgrid {
             anyhow::ensure!(!self.sendgrid_api_key.is_empty(), "EMAIL_TRANSPORT=sendgrid needs SENDGRID_API_KEY");

@@ -57,6 +57,31 @@ impl ResolvedDatabase {
     pub fn origin(&self) -> &DatabaseOrigin {
         &self.origin
     }
+
+    /// Stops the private cluster this process started, leaving its data in place (the tests of a
+    /// database outage). Refused for any other database: nobody else's server is ever stopped.
+    pub fn stop_private_cluster(&self) -> Result<()> {
+        let (guard, _) = self.own_cluster()?;
+        let args: Vec<OsString> = vec!["stop".into(), "-D".into(), (&guard.pgdata).into(), "-m".into(), "fast".into(), "-w".into()];
+        let out = guard.tools.output("pg_ctl", &args)?;
+        if !out.status.success() {
+            bail!("pg_ctl stop failed ({}):\n{}", out.status, describe_output(&out));
+        }
+        Ok(())
+    }
+
+    /// Starts again, on the same port, a private cluster stopped by [`Self::stop_private_cluster`].
+    pub fn start_private_cluster(&self) -> Result<()> {
+        let (guard, port) = self.own_cluster()?;
+        start_cluster(&guard.tools, &guard.pgdata, port)
+    }
+
+    fn own_cluster(&self) -> Result<(&PrivateCluster, u16)> {
+        match (&self.guard, &self.origin) {
+            (Some(guard), DatabaseOrigin::PrivateCluster { port, .. }) if guard.stop_on_drop => Ok((guard, *port)),
+            _ => bail!("only a private cluster started by this process can be stopped or started"),
+        }
+    }
 }
 
 /// Written by hand so that a password in the URL never reaches a log through `{:?}`.

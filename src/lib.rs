@@ -12,7 +12,10 @@ pub mod email; // the mail sequence: rules, templates, transports, tracking
 pub mod embedded_postgres; // the database when none is configured
 pub mod error; // errors → HTTP
 pub mod local_server; // how the local Stripe and SendGrid stand-ins serve
+pub mod metrics; // Prometheus metrics at /metrics
 pub mod payments; // Stripe: intents, webhooks, reconciliation, refunds, the local stand-in
+pub mod privacy; // personal data: export, erasure, retention
+pub mod rate_limit; // per-client token buckets
 pub mod startup; // wiring
 pub mod telemetry; // tracing
 #[doc(hidden)]

@@ -1,5 +1,5 @@
 use anyhow::Context;
-use billetterie::cli::{AdminCommand, Cli, Command, EmailsCommand, PaymentsCommand};
+use billetterie::cli::{AdminCommand, Cli, Command, EmailsCommand, PaymentsCommand, PrivacyCommand};
 use billetterie::config::{AppEnv, Settings};
 use billetterie::startup::{self, Application};
 use billetterie::telemetry;
@@ -75,6 +75,17 @@ async fn main() -> anyhow::Result<()> {
             for a in mail.attachments {
                 println!("\n[attachment: {} ({}, {} bytes)]", a.filename, a.content_type, a.bytes.len());
             }
+        }
+        Command::Privacy { command: PrivacyCommand::Purge { now } } => {
+            let db = startup::resolve_database(&settings).await?;
+            let pool = billetterie::db::async_pool(db.url(), 2)?;
+            let now = now.map(|t| t.with_timezone(&chrono::Utc)).unwrap_or_else(chrono::Utc::now);
+            let n = billetterie::privacy::purge(&pool, now, settings.retention_days).await?;
+            println!(
+                "Personal data anonymised in {n} bookings of city events that ended before {} ({} days of retention).",
+                (now - chrono::Duration::days(settings.retention_days)).to_rfc3339(),
+                settings.retention_days
+            );
         }
         Command::Payments { command: PaymentsCommand::Reconcile } => {
             let (payments, _pool, _db) = offline_payments(&settings).await?;

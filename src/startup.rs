@@ -48,6 +48,7 @@ async fn schedule_jobs(
     settings: &Settings,
     payments: actix::Addr<PaymentActor>,
     emails: actix::Addr<EmailDispatcher>,
+    pool: AsyncPool,
 ) -> anyhow::Result<tokio_cron_scheduler::JobScheduler> {
     use tokio_cron_scheduler::{Job, JobScheduler};
     let scheduler = JobScheduler::new().await?;
@@ -67,8 +68,23 @@ async fn schedule_jobs(
     .map_err(|e| anyhow::anyhow!("EMAIL_CRON {:?} is not a valid cron expression: {e}", settings.email_cron))?;
     scheduler.add(reconcile).await?;
     scheduler.add(run_due).await?;
+    scheduler.add(privacy_job(settings, pool)?).await?;
     scheduler.start().await?;
     Ok(scheduler)
+}
+
+/// The retention pass (`PRIVACY_CRON`): anonymises the bookings of events past `RETENTION_DAYS`.
+fn privacy_job(settings: &Settings, pool: AsyncPool) -> anyhow::Result<tokio_cron_scheduler::Job> {
+    let retention_days = settings.retention_days;
+    tokio_cron_scheduler::Job::new_async(settings.privacy_cron.as_str(), move |_id, _scheduler| {
+        let pool = pool.clone();
+        Box::pin(async move {
+            if let Err(e) = crate::privacy::purge(&pool, chrono::Utc::now(), retention_days).await {
+                tracing::warn!(error = %e, "privacy retention pass failed; the next one will catch up");
+            }
+        })
+    })
+    .map_err(|e| anyhow::anyhow!("PRIVACY_CRON {:?} is not a valid cron expression: {e}", settings.privacy_cron))
 }
 
 /// Migrates (and seeds when asked) through a plain connection: blocking work, run off the runtime.
@@ -141,7 +157,7 @@ impl Application {
         let email_service = Arc::new(EmailService::new(pool.clone(), transport_from_settings(&settings)?, EmailSettings::from(&settings))?);
         tracing::info!(transport = email_service.transport_name(), "e-mail transport");
         let email_dispatcher = EmailDispatcher::start(email_service, std::time::Duration::from_secs(5), &arbiter.handle());
-        let scheduler = Some(schedule_jobs(&settings, payment_actor.clone(), email_dispatcher.clone()).await?);
+        let scheduler = Some(schedule_jobs(&settings, payment_actor.clone(), email_dispatcher.clone(), pool.clone()).await?);
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
         if let Some(s) = &stand_in {
@@ -149,6 +165,7 @@ impl Application {
         }
         let views = Arc::new(crate::admin::funnel::ViewCounter::default());
         crate::admin::funnel::ViewCounter::spawn_flusher(&views, pool.clone(), std::time::Duration::from_secs(5));
+        let booking_limiter = Arc::new(crate::rate_limit::RateLimiter::per_minute(settings.rate_limit_bookings_per_minute));
         let state = AppState {
             views,
             pool,
@@ -158,23 +175,33 @@ impl Application {
             payment_actor,
             stripe_stand_in: stand_in.clone(),
             email_dispatcher,
+            booking_limiter,
         };
         let data = web::Data::new(state.clone());
+        let frontend_url = state.settings.frontend_url.clone();
+        let s = &state.settings;
         let security = web::Data::new(crate::web::security::SecurityPolicy::new(&state.settings, state.stripe_stand_in.is_none()));
         crate::web::page::remember_settings(&state.settings);
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(crate::rate_limit::header_limit))
                 .wrap(actix_web::middleware::from_fn(crate::web::security::headers))
                 .wrap(actix_web::middleware::Compress::default())
-                .wrap(TracingLogger::default())
+                // Inside the logger: the request id it assigns is there to be returned.
+                .wrap(actix_web::middleware::from_fn(crate::metrics::track))
+                .wrap(TracingLogger::<crate::telemetry::PrivateRootSpan>::new())
                 .app_data(security.clone())
                 .app_data(data.clone())
                 .app_data(web::PayloadConfig::new(api::extract::JSON_LIMIT))
                 .configure(crate::admin::routes)
-                .configure(api::routes)
+                .configure(api::routes_for(&frontend_url))
                 .configure(crate::web::routes)
                 .default_service(web::to(crate::web::not_found))
         })
+        // Slow clients hold a connection only this long.
+        .keep_alive(std::time::Duration::from_secs(s.http_keep_alive_secs))
+        .client_request_timeout(std::time::Duration::from_millis(s.http_client_request_timeout_ms))
+        .client_disconnect_timeout(std::time::Duration::from_millis(s.http_client_disconnect_timeout_ms))
         .shutdown_timeout(15)
         .listen(listener)?
         .run();
@@ -213,8 +240,14 @@ impl Application {
     /// Serves until the server stops (SIGINT/SIGTERM: stop accepting, finish in-flight requests),
     /// then stops the actors and, if this process started one, the private PostgreSQL cluster.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let Self { server, arbiter, database, stand_in, scheduler, .. } = self;
+        let Self { server, arbiter, database, stand_in, scheduler, state, .. } = self;
         let result = server.await;
+        // Every request was answered, so no hold waits on an actor; give commits still running
+        // (expiries) a moment to end before the actors' thread stops.
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        while state.registry.handles().iter().any(|h| h.queue_depth() > 0) && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
         if let Some(mut scheduler) = scheduler {
             let _ = scheduler.shutdown().await;
         }

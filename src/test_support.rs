@@ -4,8 +4,9 @@
 //! migrations and the seed) and shared by every test process; each test or benchmark run clones it
 //! with `CREATE DATABASE … TEMPLATE`, which takes milliseconds, and drops its clone when done.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -42,40 +43,45 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 
 /// The template's name, creating it if needed (serialised across processes by an advisory lock;
 /// built under another name and renamed, so a half-built template is never seen).
-pub fn template(admin_url: &str) -> &'static str {
-    static NAME: OnceLock<String> = OnceLock::new();
-    NAME.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut files = walk(&root.join("migrations"));
-        files.push(root.join("src/db/seed.sql"));
-        files.sort();
-        let mut h = 0xcbf29ce484222325;
-        for f in &files {
-            h = fnv(f.to_string_lossy().as_bytes(), h);
-            h = fnv(&std::fs::read(f).expect("a readable migration"), h);
-        }
-        let name = format!("billetterie_tmpl_{h:016x}");
-        let mut admin = PgConnection::establish(admin_url).expect("connect to the PostgreSQL for tests");
-        admin.batch_execute("SELECT pg_advisory_lock(727274)").expect("advisory lock");
-        let exists: bool = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
-            "EXISTS (SELECT 1 FROM pg_database WHERE datname = '{name}')"
-        )))
-        .get_result(&mut admin)
-        .expect("pg_database");
-        if !exists {
-            let building = format!("{name}_building");
-            admin.batch_execute(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)")).expect("drop");
-            admin.batch_execute(&format!("CREATE DATABASE {building}")).expect("create");
-            {
-                let mut conn = PgConnection::establish(&url_for(admin_url, &building)).expect("connect to the template");
-                crate::db::run_migrations(&mut conn).expect("migrations");
-                crate::db::seed::seed_demo(&mut conn).expect("seed");
+pub fn template(admin_url: &str) -> String {
+    // Per server: a test may start a private cluster of its own (the database-outage test).
+    static NAMES: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
+    let mut names = NAMES.get_or_init(Mutex::default).lock().unwrap_or_else(|p| p.into_inner());
+    names
+        .entry(admin_url.to_owned())
+        .or_insert_with(|| {
+            let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+            let mut files = walk(&root.join("migrations"));
+            files.push(root.join("src/db/seed.sql"));
+            files.sort();
+            let mut h = 0xcbf29ce484222325;
+            for f in &files {
+                h = fnv(f.to_string_lossy().as_bytes(), h);
+                h = fnv(&std::fs::read(f).expect("a readable migration"), h);
             }
-            admin.batch_execute(&format!("ALTER DATABASE {building} RENAME TO {name}")).expect("rename");
-        }
-        admin.batch_execute("SELECT pg_advisory_unlock(727274)").expect("advisory unlock");
-        name
-    })
+            let name = format!("billetterie_tmpl_{h:016x}");
+            let mut admin = PgConnection::establish(admin_url).expect("connect to the PostgreSQL for tests");
+            admin.batch_execute("SELECT pg_advisory_lock(727274)").expect("advisory lock");
+            let exists: bool = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+                "EXISTS (SELECT 1 FROM pg_database WHERE datname = '{name}')"
+            )))
+            .get_result(&mut admin)
+            .expect("pg_database");
+            if !exists {
+                let building = format!("{name}_building");
+                admin.batch_execute(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)")).expect("drop");
+                admin.batch_execute(&format!("CREATE DATABASE {building}")).expect("create");
+                {
+                    let mut conn = PgConnection::establish(&url_for(admin_url, &building)).expect("connect to the template");
+                    crate::db::run_migrations(&mut conn).expect("migrations");
+                    crate::db::seed::seed_demo(&mut conn).expect("seed");
+                }
+                admin.batch_execute(&format!("ALTER DATABASE {building} RENAME TO {name}")).expect("rename");
+            }
+            admin.batch_execute("SELECT pg_advisory_unlock(727274)").expect("advisory unlock");
+            name
+        })
+        .clone()
 }
 
 /// A fresh database cloned from the template, dropped with the value (unless `keep` is set).

@@ -82,6 +82,8 @@ pub fn settings(db: &BenchDb, strategy: HoldStrategy) -> Settings {
         ("BIND".into(), "127.0.0.1:0".into()),
         ("SEED_DEMO".into(), "false".into()),
         ("HOLD_STRATEGY".into(), strategy_name(strategy).into()),
+        // One client address sends the whole burst: no per-IP limit here.
+        ("RATE_LIMIT_BOOKINGS_PER_MINUTE".into(), "0".into()),
     ];
     // Pass-through for experiments (e.g. BENCH_DATABASE_POOL_SIZE=32, BENCH_ACTOR_MAX_BATCH=1024).
     for (k, v) in std::env::vars() {

@@ -336,6 +336,8 @@ pub struct CityEventActor {
     restart_requested: bool,
     /// Batches completed; a drift check started before a commit ended is discarded.
     generation: u64,
+    /// Reloads started; only the latest one may install its state.
+    load_epoch: u64,
     snapshot: Arc<SeatSnapshot>,
 }
 
@@ -382,36 +384,68 @@ impl CityEventActor {
         }
     }
 
-    /// Rebuild memory from the database, retrying with back-off until it answers. Requests that
-    /// arrive meanwhile are refused with `Unavailable` (the API answers 503 + Retry-After).
+    /// Rebuild memory from the database, retrying with back-off until it answers.
+    ///
+    /// The first attempt holds the mailbox (for at most `FIRST_LOAD_WAIT`): with a healthy
+    /// database it takes milliseconds, and requests sent meanwhile are served rather than refused.
+    /// If it fails, the retries run beside message handling, so while the database is down
+    /// requests are refused at once with `Unavailable` (503 + Retry-After) instead of queueing
+    /// until it is back.
     fn reload(&mut self, ctx: &mut Context<Self>) {
+        const FIRST_LOAD_WAIT: Duration = Duration::from_millis(500);
         self.seats = None;
         self.publish();
+        // A newer reload supersedes an older one still retrying.
+        self.load_epoch += 1;
+        let epoch = self.load_epoch;
+        let pool = self.pool.clone();
+        let id = self.id;
+        let first = async move { tokio::time::timeout(FIRST_LOAD_WAIT, load_seats(&pool, id)).await }
+            .instrument(info_span!("city_event.load", city_event_id = %id));
+        ctx.wait(first.into_actor(self).map(move |loaded, act, ctx| match loaded {
+            Ok(Ok(seats)) => act.install(seats, epoch, ctx),
+            Ok(Err(e)) => {
+                warn!(city_event_id = %id, error = %e, "cannot load city event state; retrying");
+                act.reload_in_background(epoch, ctx);
+            }
+            Err(_) => {
+                warn!(city_event_id = %id, "loading city event state is slow; retrying");
+                act.reload_in_background(epoch, ctx);
+            }
+        }));
+    }
+
+    fn reload_in_background(&mut self, epoch: u64, ctx: &mut Context<Self>) {
         let pool = self.pool.clone();
         let id = self.id;
         let fut = async move {
             let mut backoff = Duration::from_millis(100);
             loop {
+                tokio::time::sleep(backoff).await;
                 match load_seats(&pool, id).await {
                     Ok(loaded) => return loaded,
                     Err(e) => {
                         warn!(city_event_id = %id, error = %e, "cannot load city event state; retrying");
-                        tokio::time::sleep(backoff).await;
-                        backoff = (backoff * 2).min(Duration::from_secs(5));
+                        backoff = (backoff * 2).min(Duration::from_secs(2));
                     }
                 }
             }
         }
         .instrument(info_span!("city_event.load", city_event_id = %id));
-        ctx.wait(fut.into_actor(self).map(|(seats, status), act, ctx| {
-            act.seats = Some(seats);
-            act.status = status;
-            // Seats may have come back while no actor was watching (holds expired during a
-            // restart, a capacity raised from the command line): the waiting list comes first.
-            act.offer_free_seats();
-            act.publish();
-            act.flush(ctx);
-        }));
+        ctx.spawn(fut.into_actor(self).map(move |seats, act, ctx| act.install(seats, epoch, ctx)));
+    }
+
+    fn install(&mut self, (seats, status): (Seats, &'static str), epoch: u64, ctx: &mut Context<Self>) {
+        if self.load_epoch != epoch {
+            return;
+        }
+        self.seats = Some(seats);
+        self.status = status;
+        // Seats may have come back while no actor was watching (holds expired during a restart, a
+        // capacity raised from the command line): the waiting list comes first.
+        self.offer_free_seats();
+        self.publish();
+        self.flush(ctx);
     }
 
     fn idle(&self) -> bool {
@@ -483,7 +517,8 @@ impl CityEventActor {
         self.flushing = true;
         let pool = self.pool.clone();
         let timeout = self.settings.commit_timeout;
-        let span = info_span!("city_event.commit", city_event_id = %self.id, batch = ops.len());
+        let batch_len = ops.len();
+        let span = info_span!("city_event.commit", city_event_id = %self.id, batch = batch_len);
         // The write runs as its own task: if the actor stops meanwhile, the transaction still ends
         // cleanly instead of being dropped half-way.
         let task = actix_rt::spawn(
@@ -496,6 +531,9 @@ impl CityEventActor {
                 .await
                 .unwrap_or_else(|_| Err(DbError::Unavailable("commit timed out".into())));
                 tracing::debug!(elapsed_us = started.elapsed().as_micros() as u64, ok = result.is_ok(), "batch written");
+                let m = crate::metrics::metrics();
+                m.actor_batch_size.observe(batch_len as f64);
+                m.actor_commit_seconds.observe(started.elapsed().as_secs_f64());
                 result
             }
             .instrument(span),
@@ -1057,6 +1095,7 @@ impl CityEventHandle {
             flushing: false,
             restart_requested: false,
             generation: 0,
+            load_epoch: 0,
             snapshot: snapshot.clone(),
         };
         let addr = Supervisor::start_in_arbiter(arbiter, move |_| actor);

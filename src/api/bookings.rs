@@ -1,4 +1,4 @@
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -23,13 +23,25 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
         (status = 409, description = "sold_out, not_enough_seats or sales_closed", body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
         (status = 422, description = "A field is missing or invalid", body = ErrorBody),
-        (status = 429, description = "Too many requests for this city event; see Retry-After", body = ErrorBody),
+        (status = 429, description = "busy: too many requests for this city event, or rate_limited: too many from this address; see Retry-After", body = ErrorBody),
         (status = 503, description = "Briefly unavailable; see Retry-After", body = ErrorBody)))]
 #[tracing::instrument(name = "bookings.create", skip_all, fields(city_event_id, quantity))]
-pub async fn create(state: web::Data<AppState>, body: ApiJson<RawBookingRequest>) -> ApiResult<HttpResponse> {
-    let request = body.0.parse(state.settings.max_quantity_per_booking)?;
+pub async fn create(state: web::Data<AppState>, req: HttpRequest, body: ApiJson<RawBookingRequest>) -> ApiResult<HttpResponse> {
+    let result = create_booking(&state, &req, body.0).await;
+    let outcome = match &result {
+        Ok(_) => "held",
+        Err(e) => e.detail.code.as_str(),
+    };
+    // Codes are a closed set chosen by the server, so the label's cardinality stays small.
+    crate::metrics::metrics().holds.with_label_values(&[outcome]).inc();
+    result
+}
+
+async fn create_booking(state: &AppState, req: &HttpRequest, body: RawBookingRequest) -> ApiResult<HttpResponse> {
+    check_booking_rate(state, req)?;
+    let request = body.parse(state.settings.max_quantity_per_booking)?;
     tracing::Span::current().record("city_event_id", request.city_event_id.0).record("quantity", request.quantity.get());
-    let receipt = place_hold(&state, &request).await?;
+    let receipt = place_hold(state, &request).await?;
     let q = &receipt.quote;
     let tier = serde_json::to_value(q.tier).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     Ok(HttpResponse::Created().insert_header(("Cache-Control", "no-store")).json(BookingCreated {
@@ -47,6 +59,17 @@ pub async fn create(state: web::Data<AppState>, body: ApiJson<RawBookingRequest>
         currency: "CAD".into(),
         hold_expires_at: receipt.expires_at,
     }))
+}
+
+/// One booking creation from this client (`RATE_LIMIT_BOOKINGS_PER_MINUTE`), shared by the API and
+/// the booking form. Keyed by the peer address, not X-Forwarded-For, which any client can write;
+/// behind a proxy every request shares the proxy's address, so raise the limit there or limit at
+/// the proxy.
+pub fn check_booking_rate(state: &AppState, req: &HttpRequest) -> ApiResult<()> {
+    if let Some(ip) = req.peer_addr().map(|a| a.ip()) {
+        state.booking_limiter.check(&ip).inspect_err(|_| crate::metrics::metrics().rate_limited.with_label_values(&["bookings"]).inc())?;
+    }
+    Ok(())
 }
 
 /// Holds seats for a parsed request through the city event's actor (or the row-lock baseline),

@@ -44,5 +44,9 @@ pub async fn get(state: web::Data<AppState>) -> HttpResponse {
         actors: ActorsHealth { running, ready, city_events },
     };
     let mut res = if healthy { HttpResponse::Ok() } else { HttpResponse::ServiceUnavailable() };
+    if !healthy {
+        // The same promise as every other 503: come back shortly.
+        res.insert_header(("Retry-After", "2"));
+    }
     res.insert_header(("Cache-Control", "no-store")).json(body)
 }

@@ -8,6 +8,7 @@ pub mod health;
 pub mod masterclass;
 pub mod openapi;
 pub mod payments;
+pub mod privacy;
 pub mod views;
 pub mod webhooks;
 
@@ -34,11 +35,38 @@ pub struct AppState {
     pub email_dispatcher: actix::Addr<crate::actors::email::EmailDispatcher>,
     /// Availability views for the back office's funnel (counted in memory, written in batches).
     pub views: Arc<crate::admin::funnel::ViewCounter>,
+    /// Booking creations per client IP (`RATE_LIMIT_BOOKINGS_PER_MINUTE`); the site's booking
+    /// form shares it with the API.
+    pub booking_limiter: Arc<crate::rate_limit::RateLimiter>,
 }
 
+/// The API answers browsers only for the site's own origin (`FRONTEND_URL`). A foreign origin
+/// gets no CORS headers, so its pages cannot read answers or send JSON (the preflight fails).
+pub fn cors(frontend_url: &str) -> actix_cors::Cors {
+    use actix_web::http::header;
+    actix_cors::Cors::default()
+        .allowed_origin(frontend_url.trim_end_matches('/'))
+        .allowed_methods(["GET", "POST"])
+        .allowed_headers([header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers([header::RETRY_AFTER, header::HeaderName::from_static("x-request-id")])
+        .block_on_origin_mismatch(false)
+        .max_age(3600)
+}
+
+/// The routes, with CORS for `frontend_url` on `/api/v1`.
+pub fn routes_for(frontend_url: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
+    move |cfg| api_routes(cfg, Some(cors(frontend_url)))
+}
+
+/// The routes without CORS.
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    api_routes(cfg, None)
+}
+
+fn api_routes(cfg: &mut web::ServiceConfig, cors: Option<actix_cors::Cors>) {
     cfg.service(
         web::scope("/api/v1")
+            .wrap(actix_web::middleware::Condition::new(cors.is_some(), cors.unwrap_or_default()))
             .app_data(extract::path_config())
             .app_data(extract::query_config())
             .route("/openapi.json", web::get().to(openapi::document))
@@ -48,6 +76,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/bookings/create", web::post().to(bookings::create))
             .route("/bookings/{reference}", web::get().to(bookings::get))
             .route("/bookings/{reference}/cancel", web::post().to(bookings::cancel))
+            .route("/bookings/{reference}/personal-data", web::get().to(privacy::personal_data))
+            .route("/bookings/{reference}/erase", web::post().to(privacy::erase))
             .route("/payments/create-intent", web::post().to(payments::create_intent))
             .route("/payments/test-card", web::post().to(payments::test_card))
             .service(
@@ -63,7 +93,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .default_service(web::to(not_found)),
     )
-    .route("/health", web::get().to(health::get));
+    .route("/health", web::get().to(health::get))
+    .route("/metrics", web::get().to(crate::metrics::endpoint));
 }
 
 /// Unknown API routes and wrong methods answer in the API's error format.

@@ -46,6 +46,9 @@ pub async fn stripe(state: web::Data<AppState>, req: HttpRequest, body: web::Byt
         return Err(ApiError::bad_request("malformed_event", "The event id is not a Stripe event id.").field("id"));
     }
     tracing::Span::current().record("event_id", envelope.id.as_str()).record("kind", envelope.kind.as_str());
+    if let Some(created) = payload["created"].as_i64() {
+        crate::metrics::metrics().webhook_lag_seconds.observe((Utc::now().timestamp() - created).max(0) as f64);
+    }
     let mut conn = db::connection(&state.pool).await?;
     let inserted = db::payments::record_event(&mut conn, &envelope.id, &envelope.kind, &payload).await?;
     if inserted {

@@ -19,6 +19,8 @@ pub async fn confirmed_bookings_starting_between(
     bookings::table
         .inner_join(city_events::table)
         .filter(bookings::status.eq("confirmed"))
+        // An erased booking has no address left to write to.
+        .filter(bookings::anonymised_at.is_null())
         .filter(city_events::starts_at.between(from, to))
         .select((BookingRow::as_select(), city_events::starts_at, city_events::time_zone))
         .load(conn)

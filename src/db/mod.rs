@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod emails;
 pub mod models;
 pub mod payments;
+pub mod privacy;
 pub mod schema;
 pub mod seed;
 pub mod waitlist;

@@ -39,6 +39,7 @@ diesel::table! {
         closed_at -> Nullable<Timestamptz>,
         moved_to -> Nullable<Uuid>,
         moved_from -> Nullable<Uuid>,
+        anonymised_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -60,8 +60,98 @@ impl AsRef<str> for Email {
     }
 }
 
+/// An address as logs may show it: the first letter of the mailbox and the domain
+/// (`marie.tremblay@example.ca` → `m***@example.ca`). Enough to tell two addresses apart when
+/// debugging a delivery, not enough to identify the person. Works on any string, valid or not.
+pub fn mask_email(raw: &str) -> String {
+    let raw = raw.trim();
+    match raw.rsplit_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None if raw.is_empty() => String::new(),
+        None => "***".to_owned(),
+    }
+}
+
+/// A request target (`/path?query`) with every query value that could be personal data masked:
+/// values of `email`-like keys and any value holding an `@`. Log lines carry the target.
+pub fn mask_query(target: &str) -> String {
+    let Some((path, query)) = target.split_once('?') else { return target.to_owned() };
+    let masked: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, value)) => {
+                let decoded = value.replace("%40", "@");
+                let k = key.to_ascii_lowercase();
+                if k.contains("mail") || k.contains("name") || k.contains("phone") || decoded.contains('@') {
+                    format!("{key}={}", if decoded.contains('@') { mask_email(&decoded) } else { "***".to_owned() })
+                } else {
+                    pair.to_owned()
+                }
+            }
+            None => pair.to_owned(),
+        })
+        .collect();
+    format!("{path}?{}", masked.join("&"))
+}
+
+/// Free text (an error message, a provider's answer) with every e-mail address in it masked.
+pub fn mask_emails_in(text: &str) -> String {
+    let is_local = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c);
+    let is_domain = |c: char| c.is_alphanumeric() || c == '.' || c == '-';
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == '@' {
+            let mut start = out.len();
+            for (pos, c) in out.char_indices().rev() {
+                if !is_local(c) {
+                    break;
+                }
+                start = pos;
+            }
+            let mut end = i + 1;
+            while end < chars.len() && is_domain(chars[end]) {
+                end += 1;
+            }
+            if start < out.len() && end > i + 1 {
+                let local = out.split_off(start);
+                let domain: String = chars[i + 1..end].iter().collect();
+                out.push_str(&mask_email(&format!("{local}@{domain}")));
+                i = end;
+                continue;
+            }
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn masks_addresses_for_logs() {
+        assert_eq!(super::mask_email("marie.tremblay@example.ca"), "m***@example.ca");
+        assert_eq!(super::mask_email(" x@y.ca "), "x***@y.ca");
+        assert_eq!(super::mask_email("no-at-sign"), "***");
+        assert_eq!(super::mask_email(""), "");
+        assert_eq!(
+            super::mask_query("/api/v1/bookings/TOR-7KQ2-M9XD?email=marie%40example.ca&lang=fr"),
+            "/api/v1/bookings/TOR-7KQ2-M9XD?email=m***@example.ca&lang=fr"
+        );
+        assert_eq!(super::mask_query("/x?first_name=Marie&q=a@b.ca"), "/x?first_name=***&q=a***@b.ca");
+        assert_eq!(super::mask_query("/health"), "/health");
+        assert_eq!(
+            super::mask_emails_in("400: invalid \"to\" marie@example.ca, and luc.roy@ex.ca."),
+            "400: invalid \"to\" m***@example.ca, and l***@ex.ca."
+        );
+        assert_eq!(super::mask_emails_in("a @ b, @x, y@"), "a @ b, @x, y@");
+    }
+
     use super::*;
 
     #[test]

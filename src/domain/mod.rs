@@ -15,7 +15,7 @@ pub mod status;
 pub mod taxes;
 
 pub use booking_reference::BookingReference;
-pub use email::Email;
+pub use email::{mask_email, mask_emails_in, Email};
 pub use email_kind::EmailKind;
 pub use ids::CityEventId;
 pub use money::Cents;

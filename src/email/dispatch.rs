@@ -154,12 +154,14 @@ impl EmailService {
             done += rows.len();
             for row in rows {
                 let span = tracing::info_span!("email.send", campaign_id = row.id, kind = %row.kind);
-                match tracing::Instrument::instrument(self.send_one(&row, now), span).await? {
-                    Outcome::Sent => report.sent += 1,
-                    Outcome::Retry => report.retried += 1,
-                    Outcome::Failed => report.failed += 1,
-                    Outcome::Skipped => report.skipped += 1,
-                }
+                let (counter, label) = match tracing::Instrument::instrument(self.send_one(&row, now), span).await? {
+                    Outcome::Sent => (&mut report.sent, "sent"),
+                    Outcome::Retry => (&mut report.retried, "retry"),
+                    Outcome::Failed => (&mut report.failed, "failed"),
+                    Outcome::Skipped => (&mut report.skipped, "skipped"),
+                };
+                *counter += 1;
+                crate::metrics::metrics().emails.with_label_values(&[label]).inc();
             }
         }
         Ok(report)
@@ -213,12 +215,12 @@ impl EmailService {
                 Outcome::Sent
             }
             Err(TransportError::Transient(e)) if row.attempts < self.settings.max_attempts => {
-                tracing::warn!(error = %e, attempts = row.attempts, "mail not sent; will retry");
+                tracing::warn!(error = %crate::domain::mask_emails_in(&e), attempts = row.attempts, "mail not sent; will retry");
                 db::emails::mark_retry(&mut conn, row.id, now + backoff(row.attempts), &e).await?;
                 Outcome::Retry
             }
             Err(TransportError::Transient(e) | TransportError::Permanent(e)) => {
-                tracing::error!(error = %e, attempts = row.attempts, "mail failed");
+                tracing::error!(error = %crate::domain::mask_emails_in(&e), attempts = row.attempts, "mail failed");
                 db::emails::mark_final(&mut conn, row.id, "failed", &e).await?;
                 Outcome::Failed
             }

@@ -146,7 +146,7 @@ impl StripeClient {
                 }
                 Err(e) => last = e.to_string(),
             }
-            tracing::warn!(attempt, path, error = %last, "Stripe request failed");
+            tracing::warn!(attempt, path, error = %crate::domain::mask_emails_in(&last), "Stripe request failed");
             if attempt < self.max_attempts {
                 tokio::time::sleep(delay).await;
                 delay *= 2;

@@ -287,7 +287,11 @@ pub async fn submit(
             return render(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &d, FormView { values: &values, errors: &errors, general: None })
         }
     };
-    match place_hold(&state, &request).await {
+    let held = match crate::api::bookings::check_booking_rate(&state, &req) {
+        Ok(()) => place_hold(&state, &request).await,
+        Err(e) => Err(e),
+    };
+    match held {
         Ok(receipt) => {
             let key = booking_key(state.settings.secret_key.expose(), &receipt.reference);
             Ok(see_other(paths::checkout(&receipt.reference, &key, lang)))
@@ -304,7 +308,7 @@ pub async fn submit(
                 "not_enough_seats" => {
                     i18n::text(lang, "errors.not_enough_seats", &[("available", &e.detail.available.unwrap_or(0).to_string())])
                 }
-                "service_unavailable" => i18n::text(lang, "errors.busy", &[]),
+                "service_unavailable" | "rate_limited" => i18n::text(lang, "errors.busy", &[]),
                 _ => {
                     tracing::warn!(code, "booking form refused");
                     i18n::text(lang, "errors.generic", &[])
