@@ -37,7 +37,8 @@ CREATE TABLE admin_login_attempts (
 CREATE INDEX admin_login_attempts_email_idx ON admin_login_attempts (email, at);
 CREATE INDEX admin_login_attempts_ip_idx ON admin_login_attempts (ip, at);
 
--- Append-only: who did what, when, and the state before and after.
+-- Append-only: who did what, when, and the state before and after. The one change allowed is the
+-- privacy erasure replacing the before/after snapshots (which name people) by a redaction mark.
 CREATE TABLE audit_log (
     id              BIGSERIAL PRIMARY KEY,
     admin_user_id   BIGINT REFERENCES admin_users(id),
@@ -54,6 +55,13 @@ CREATE INDEX audit_log_at_idx ON audit_log (at DESC);
 CREATE INDEX audit_log_target_idx ON audit_log (target_type, target_id);
 CREATE FUNCTION audit_log_append_only() RETURNS TRIGGER LANGUAGE plpgsql AS $$
 BEGIN
+    IF TG_OP = 'UPDATE'
+       AND (NEW.id, NEW.admin_user_id, NEW.actor_email, NEW.action, NEW.target_type, NEW.target_id, NEW.ip, NEW.at)
+           IS NOT DISTINCT FROM (OLD.id, OLD.admin_user_id, OLD.actor_email, OLD.action, OLD.target_type, OLD.target_id, OLD.ip, OLD.at)
+       AND (NEW.before IS NULL OR NEW.before = '{"redacted": true}')
+       AND (NEW.after IS NULL OR NEW.after = '{"redacted": true}') THEN
+        RETURN NEW;
+    END IF;
     RAISE EXCEPTION 'audit_log is append-only' USING ERRCODE = 'insufficient_privilege';
 END $$;
 CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log

@@ -1069,3 +1069,26 @@ async fn the_public_waiting_list_form_and_claim_page_lead_to_checkout() {
     );
     assert_eq!(b.get(&app, "/fr/waiting-list/claim?token=forged").await.0, 404);
 }
+
+#[actix_web::test]
+async fn the_audit_log_is_append_only_but_an_erasure_redacts_its_snapshots() {
+    let app = spawn_app().await;
+    let org = login(&app).await;
+    let (reference, _) = app.held(app.city_event_of("toronto"), 1).await;
+    let (status, _) = org
+        .call(
+            &app,
+            "PUT",
+            &format!("/api/v1/admin/bookings/{reference}/attendees"),
+            Some(json!({"attendees": [{"position": 1, "first_name": "Jeanne", "last_name": "Privée"}]})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(app.db.execute("DELETE FROM audit_log").is_err(), "no deleting");
+    assert!(app.db.execute("UPDATE audit_log SET actor_email = 'someone@else.ca'").is_err(), "no rewriting");
+    pay(&app, &reference).await;
+    let (status, _) = app.post_json(&format!("/api/v1/bookings/{reference}/erase"), &json!({"email": "marie.tremblay@example.ca"})).await;
+    assert_eq!(status, 200);
+    assert_eq!(app.db.scalar("SELECT count(*) FROM audit_log WHERE after::text LIKE '%Privée%' OR before::text LIKE '%Privée%'"), 0);
+    assert_eq!(app.db.scalar(&format!("SELECT count(*) FROM audit_log WHERE target_id = '{reference}' AND after = '{{\"redacted\": true}}' AND action = 'booking.edit_attendees'")), 1);
+}
