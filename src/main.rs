@@ -121,7 +121,12 @@ async fn main() -> anyhow::Result<()> {
             tokio::task::spawn_blocking(move || startup::prepare_database(&url, false)).await??;
             let pool = billetterie::db::async_pool(db.url(), 2)?;
             let created = billetterie::admin::auth::create_user(&pool, &email, &password).await?;
-            println!("{} {email}: log in at {}/admin", if created { "Created" } else { "New password for" }, settings.frontend_url);
+            println!(
+                "{} {}: log in at {}/admin",
+                if created { "Created" } else { "New password for" },
+                email.trim().to_lowercase(),
+                settings.frontend_url
+            );
         }
     }
     Ok(())
