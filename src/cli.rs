@@ -44,6 +44,21 @@ pub enum Command {
         #[arg(long)]
         amount_cents: Option<i64>,
     },
+    /// Back-office operations.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an organiser account for /admin (or set a new password for an existing one). The
+    /// password is asked for on the terminal, or read from standard input when it is not one.
+    CreateUser {
+        /// The organiser's e-mail address (their login).
+        email: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -134,6 +134,26 @@ pub struct Settings {
     /// only for visitors who accepted it in the consent banner.
     #[serde(default)]
     pub ga_id: String,
+    /// How long a seat offered to the waiting list stays held for its person.
+    #[serde(default = "default_offer_ttl")]
+    pub waitlist_offer_ttl_seconds: u64,
+    /// How long an organiser's session lasts without being used, and at most.
+    #[serde(default = "default_admin_idle")]
+    pub admin_session_idle_minutes: i64,
+    #[serde(default = "default_admin_max")]
+    pub admin_session_max_hours: i64,
+}
+
+fn default_offer_ttl() -> u64 {
+    86_400
+}
+
+fn default_admin_idle() -> i64 {
+    60
+}
+
+fn default_admin_max() -> i64 {
+    12
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -194,6 +214,9 @@ const ENV_KEYS: &[&str] = &[
     "wifi_network",
     "wifi_password",
     "ga_id",
+    "waitlist_offer_ttl_seconds",
+    "admin_session_idle_minutes",
+    "admin_session_max_hours",
 ];
 
 /// The folder that holds `default.toml`: `APP_CONFIG_DIR`, else `./config`, else the one beside
@@ -273,6 +296,7 @@ impl Settings {
             expiry_tick: std::time::Duration::from_millis(self.hold_expiry_tick_ms.max(10)),
             commit_timeout: std::time::Duration::from_millis(self.commit_timeout_ms.max(100)),
             resync_every: std::time::Duration::from_millis(self.actor_resync_interval_ms.max(100)),
+            offer_ttl: chrono::Duration::seconds(self.waitlist_offer_ttl_seconds.clamp(1, 30 * 86_400) as i64),
         }
     }
 }

@@ -166,6 +166,19 @@ impl From<ReservationError> for ApiError {
             .retry_after(retry_after_secs),
             ReservationError::Unavailable { retry_after_secs } => ApiError::unavailable(retry_after_secs),
             ReservationError::WrongStatus { .. } => ApiError::conflict("wrong_status", msg),
+            ReservationError::AlreadyWaiting => {
+                ApiError::conflict("already_on_waiting_list", "This e-mail address is already on the waiting list of this city event.")
+                    .field("email")
+            }
+            ReservationError::SeatsAvailable { available } => {
+                let mut err = ApiError::conflict("seats_available", "Seats are available: book one instead of joining the waiting list.");
+                err.detail.available = Some(available);
+                err
+            }
+            ReservationError::CapacityBelowTaken { taken } => {
+                ApiError::conflict("capacity_below_taken", format!("{taken} seats are held or sold: the capacity cannot be lower."))
+                    .field("capacity")
+            }
         }
     }
 }
@@ -188,6 +201,10 @@ impl From<crate::payments::PaymentError> for ApiError {
             }
             P::NotRefundable(status) => {
                 ApiError::conflict("not_refundable", "Only a paid booking can be refunded.").with_status(status.as_str())
+            }
+            P::OfferNotClaimed => {
+                ApiError::conflict("offer_not_claimed", "Claim this waiting-list offer first (the link in its e-mail), then pay.")
+                    .with_status("held")
             }
             P::InvalidAmount(msg) => ApiError::unprocessable("invalid_amount", "amount_cents", msg),
             P::Stripe(StripeError::Unavailable(detail)) => {

@@ -1,6 +1,7 @@
 //! Billetterie: seats for a one-day masterclass touring Canadian cities.
 
 pub mod actors; // one actor per city event: holds, confirmations, releases, expiry
+pub mod admin; // the organiser's back office and the public waiting list
 pub mod api; // JSON API under /api/v1
 pub mod baseline; // the row-lock hold, for benchmarks only
 pub mod cli; // command line

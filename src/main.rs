@@ -1,5 +1,5 @@
 use anyhow::Context;
-use billetterie::cli::{Cli, Command, EmailsCommand, PaymentsCommand, PrivacyCommand};
+use billetterie::cli::{AdminCommand, Cli, Command, EmailsCommand, PaymentsCommand, PrivacyCommand};
 use billetterie::config::{AppEnv, Settings};
 use billetterie::startup::{self, Application};
 use billetterie::telemetry;
@@ -114,8 +114,38 @@ async fn main() -> anyhow::Result<()> {
                 outcome.booking_status.as_str()
             );
         }
+        Command::Admin { command: AdminCommand::CreateUser { email } } => {
+            let password = read_password()?;
+            let db = startup::resolve_database(&settings).await?;
+            let url = db.url().to_owned();
+            tokio::task::spawn_blocking(move || startup::prepare_database(&url, false)).await??;
+            let pool = billetterie::db::async_pool(db.url(), 2)?;
+            let created = billetterie::admin::auth::create_user(&pool, &email, &password).await?;
+            println!(
+                "{} {}: log in at {}/admin",
+                if created { "Created" } else { "New password for" },
+                email.trim().to_lowercase(),
+                settings.frontend_url
+            );
+        }
     }
     Ok(())
+}
+
+/// From the terminal without echo (twice, to catch typos), or the first line of standard input
+/// (scripts, `echo … | billetterie admin create-user`).
+fn read_password() -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password (12 characters or more): ")?;
+        let again = rpassword::prompt_password("Same password again: ")?;
+        anyhow::ensure!(first == again, "the two passwords differ");
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    }
 }
 
 /// The payments service for a command-line process: no actors here, so seat changes go through

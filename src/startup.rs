@@ -163,8 +163,11 @@ impl Application {
         if let Some(s) = &stand_in {
             s.set_webhook_url(&format!("http://127.0.0.1:{port}/api/v1/webhooks/stripe"));
         }
+        let views = Arc::new(crate::admin::funnel::ViewCounter::default());
+        crate::admin::funnel::ViewCounter::spawn_flusher(&views, pool.clone(), std::time::Duration::from_secs(5));
         let booking_limiter = Arc::new(crate::rate_limit::RateLimiter::per_minute(settings.rate_limit_bookings_per_minute));
         let state = AppState {
+            views,
             pool,
             registry,
             settings: Arc::new(settings),
@@ -190,6 +193,7 @@ impl Application {
                 .app_data(security.clone())
                 .app_data(data.clone())
                 .app_data(web::PayloadConfig::new(api::extract::JSON_LIMIT))
+                .configure(crate::admin::routes)
                 .configure(api::routes_for(&frontend_url))
                 .configure(crate::web::routes)
                 .default_service(web::to(crate::web::not_found))

@@ -51,4 +51,10 @@ pub enum ReservationError {
     Unavailable { retry_after_secs: u32 },
     #[error("the booking is not {expected}")]
     WrongStatus { expected: &'static str },
+    #[error("this address is already on the waiting list")]
+    AlreadyWaiting,
+    #[error("{available} seats are free: book them instead of waiting")]
+    SeatsAvailable { available: i32 },
+    #[error("{taken} seats are held or sold: the capacity cannot go below")]
+    CapacityBelowTaken { taken: i32 },
 }

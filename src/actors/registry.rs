@@ -1,6 +1,8 @@
 //! `city_event_id → actor`. Built at start from the database: one supervised actor per on-sale
 //! city event; city events that are not on sale are remembered with their status so requests for
-//! them get a clear answer instead of "not found".
+//! them get a clear answer instead of "not found". The back office adds city events and opens
+//! sales at run time (`install`, `ensure_actor`); an actor whose sales close keeps running, so
+//! confirmations, refunds and moves of its bookings still go through it, and refuses holds.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -40,10 +42,17 @@ impl Registry {
         Ok(registry)
     }
 
-    fn install(&self, details: CityEventDetails) {
+    /// Registers a city event (at start, or created by the organiser): an actor if it is on sale.
+    pub fn install(&self, details: CityEventDetails) {
         let id = CityEventId(details.event.id);
         let entry = if details.event.status == "on_sale" {
-            Entry::OnSale(CityEventHandle::start(offer_from(&details), self.pool.clone(), self.settings.clone(), &self.arbiter))
+            Entry::OnSale(CityEventHandle::start(
+                offer_from(&details),
+                &details.event.status,
+                self.pool.clone(),
+                self.settings.clone(),
+                &self.arbiter,
+            ))
         } else {
             let e = &details.event;
             Entry::NotOnSale {
@@ -58,6 +67,61 @@ impl Registry {
         self.entries.read().unwrap_or_else(|p| p.into_inner()).get(&id).cloned()
     }
 
+    /// The running actor of a city event, whatever its sales status.
+    pub fn actor(&self, id: CityEventId) -> Option<CityEventHandle> {
+        match self.entry(id) {
+            Some(Entry::OnSale(h)) => Some(h),
+            _ => None,
+        }
+    }
+
+    /// The city event's actor, started from the database if it has none yet (to open sales),
+    /// once it has loaded its state.
+    pub async fn ensure_actor(&self, id: CityEventId) -> Result<CityEventHandle, ReservationError> {
+        if let Some(h) = self.actor(id) {
+            return Ok(h);
+        }
+        let unavailable = ReservationError::Unavailable { retry_after_secs: 1 };
+        let mut conn = db::connection(&self.pool).await.map_err(|_| unavailable.clone())?;
+        let details = db::catalogue::city_event(&mut conn, id.0).await.map_err(|_| unavailable.clone())?;
+        drop(conn);
+        let details = details.ok_or(ReservationError::UnknownCityEvent)?;
+        let handle = {
+            let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+            // Two organisers opening at once start one actor.
+            if let Some(Entry::OnSale(h)) = entries.get(&id) {
+                h.clone()
+            } else {
+                let h = CityEventHandle::start(
+                    offer_from(&details),
+                    &details.event.status,
+                    self.pool.clone(),
+                    self.settings.clone(),
+                    &self.arbiter,
+                );
+                entries.insert(id, Entry::OnSale(h.clone()));
+                h
+            }
+        };
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        while handle.availability().is_none() {
+            if tokio::time::Instant::now() >= deadline {
+                return Err(unavailable);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        Ok(handle)
+    }
+
+    /// After the organiser edits a city event: new prices for its actor, or the new figures of
+    /// one that is not on sale.
+    pub fn refresh(&self, details: CityEventDetails) {
+        match self.entry(CityEventId(details.event.id)) {
+            Some(Entry::OnSale(h)) => h.set_offer(offer_from(&details)),
+            _ => self.install(details),
+        }
+    }
+
     /// The actor of an on-sale city event, or why there is none.
     pub fn handle(&self, id: CityEventId) -> Result<CityEventHandle, ReservationError> {
         match self.entry(id) {
@@ -70,7 +134,13 @@ impl Registry {
     /// Seat counts from memory. A city event that is not on sale shows no available seat.
     pub fn availability(&self, id: CityEventId) -> Result<Availability, ReservationError> {
         match self.entry(id) {
-            Some(Entry::OnSale(h)) => h.availability().ok_or(ReservationError::Unavailable { retry_after_secs: 1 }),
+            Some(Entry::OnSale(h)) => {
+                let mut a = h.availability().ok_or(ReservationError::Unavailable { retry_after_secs: 1 })?;
+                if h.status() != "on_sale" {
+                    a.available = 0;
+                }
+                Ok(a)
+            }
             Some(Entry::NotOnSale { availability, .. }) => Ok(availability),
             None => Err(ReservationError::UnknownCityEvent),
         }

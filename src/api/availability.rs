@@ -15,6 +15,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
     responses((status = 200, body = Availability), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn get(state: web::Data<AppState>, path: web::Path<i64>) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
+    state.views.record(id);
     let availability = match state.settings.hold_strategy {
         HoldStrategy::Actor => state.registry.availability(CityEventId(id)).map_err(ApiError::from)?,
         // The baseline's holds bypass the actors: it reads the database, as a naive server would.

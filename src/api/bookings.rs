@@ -90,7 +90,7 @@ pub async fn place_hold(state: &AppState, request: &BookingRequest) -> ApiResult
     Ok(match state.settings.hold_strategy {
         HoldStrategy::Actor => handle.hold(request, percent_off).await?,
         HoldStrategy::RowLock => {
-            crate::baseline::hold(&state.pool, handle.offer(), request, percent_off, state.settings.hold_ttl()).await?
+            crate::baseline::hold(&state.pool, &handle.offer(), request, percent_off, state.settings.hold_ttl()).await?
         }
     })
 }

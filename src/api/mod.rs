@@ -33,6 +33,8 @@ pub struct AppState {
     /// The local Stripe stand-in when no Stripe keys are configured (offline demo, tests).
     pub stripe_stand_in: Option<crate::payments::stand_in::StripeStandIn>,
     pub email_dispatcher: actix::Addr<crate::actors::email::EmailDispatcher>,
+    /// Availability views for the back office's funnel (counted in memory, written in batches).
+    pub views: Arc<crate::admin::funnel::ViewCounter>,
     /// Booking creations per client IP (`RATE_LIMIT_BOOKINGS_PER_MINUTE`); the site's booking
     /// form shares it with the API.
     pub booking_limiter: Arc<crate::rate_limit::RateLimiter>,

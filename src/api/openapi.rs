@@ -29,5 +29,7 @@ pub struct ApiDoc;
 
 /// `GET /api/v1/openapi.json`
 pub async fn document() -> HttpResponse {
-    HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=300")).json(ApiDoc::openapi())
+    let mut doc = ApiDoc::openapi();
+    doc.merge(<crate::admin::api::AdminApiDoc as OpenApi>::openapi());
+    HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=300")).json(doc)
 }

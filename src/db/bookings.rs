@@ -53,6 +53,22 @@ pub struct BatchWrite {
     pub new_bookings: Vec<NewBooking>,
     pub new_attendees: Vec<NewAttendee>,
     pub transitions: Vec<(Uuid, Transition)>,
+    /// People joining the waiting list (one row per city event and address: a second join is
+    /// reported, not an error).
+    pub new_waitlist_entries: Vec<NewWaitlistEntry>,
+    /// Waiting-list entries given an offer: (entry, the held booking made for them, in `new_bookings`).
+    pub offers: Vec<(i64, Uuid)>,
+    /// Mails claimed in the same transaction as the change that calls for them (an offer's).
+    pub emails: Vec<NewEmailCampaign>,
+    pub removed_waitlist_entries: Vec<i64>,
+    /// Bookings leaving for another city event: (booking, its status now, the booking that
+    /// replaces it). The row becomes `moved` and its payments follow it.
+    pub moves: Vec<(Uuid, &'static str, Uuid)>,
+    /// (city event, new capacity): applied only if the seats taken fit (never an error that
+    /// would fail the batch's other changes).
+    pub capacity: Option<(i64, i32)>,
+    /// (city event, new status).
+    pub status: Option<(i64, &'static str)>,
 }
 
 #[derive(Debug, Default)]
@@ -63,6 +79,11 @@ pub struct BatchOutcome {
     /// booking can legitimately change twice in one batch (a hold expires, then a late payment
     /// confirms it), while a duplicate request of the same kind changes it only once.
     pub changed: HashSet<(Uuid, Transition)>,
+    /// Waiting-list entries created, by e-mail address (absent: already on the list).
+    pub joined: HashMap<String, i64>,
+    pub moved: HashSet<Uuid>,
+    pub capacity_set: bool,
+    pub removed: HashSet<i64>,
 }
 
 /// Writes a batch in one transaction: inserts first, then status changes grouped by kind (one
@@ -104,9 +125,102 @@ pub async fn write_batch(conn: &mut AsyncPgConnection, batch: &BatchWrite) -> Qu
             };
             outcome.changed.extend(changed.into_iter().map(|id| (id, t)));
         }
+        if !batch.is_seats_only() {
+            write_back_office(conn, batch, &mut outcome, now).await?;
+        }
         Ok(outcome)
     })
     .await
+}
+
+impl BatchWrite {
+    /// True when the batch only holds and moves seats (the hot path: no extra statement).
+    fn is_seats_only(&self) -> bool {
+        self.new_waitlist_entries.is_empty()
+            && self.offers.is_empty()
+            && self.emails.is_empty()
+            && self.removed_waitlist_entries.is_empty()
+            && self.moves.is_empty()
+            && self.capacity.is_none()
+            && self.status.is_none()
+    }
+}
+
+/// The rarer changes of a batch: waiting list, moves, capacity and status. After the seat
+/// transitions, so a capacity check sees the batch's own holds and releases.
+async fn write_back_office(
+    conn: &mut AsyncPgConnection,
+    batch: &BatchWrite,
+    outcome: &mut BatchOutcome,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    for entry in &batch.new_waitlist_entries {
+        let id: Option<i64> = diesel::insert_into(waitlist_entries::table)
+            .values(entry)
+            .on_conflict((waitlist_entries::city_event_id, waitlist_entries::email))
+            .do_nothing()
+            .returning(waitlist_entries::id)
+            .get_result(conn)
+            .await
+            .optional()?;
+        if let Some(id) = id {
+            outcome.joined.insert(entry.email.clone(), id);
+        }
+    }
+    for (entry, booking) in &batch.offers {
+        diesel::update(waitlist_entries::table.find(entry).filter(waitlist_entries::status.eq("waiting")))
+            .set((
+                waitlist_entries::status.eq("offered"),
+                waitlist_entries::offer_booking_id.eq(booking),
+                waitlist_entries::offered_at.eq(now),
+            ))
+            .execute(conn)
+            .await?;
+    }
+    if !batch.emails.is_empty() {
+        diesel::insert_into(email_campaigns::table)
+            .values(&batch.emails)
+            .on_conflict((email_campaigns::booking_id, email_campaigns::kind, email_campaigns::recipient_email))
+            .do_nothing()
+            .execute(conn)
+            .await?;
+    }
+    if !batch.removed_waitlist_entries.is_empty() {
+        let removed: Vec<i64> = diesel::update(
+            waitlist_entries::table
+                .filter(waitlist_entries::id.eq_any(&batch.removed_waitlist_entries))
+                .filter(waitlist_entries::status.eq("waiting")),
+        )
+        .set(waitlist_entries::status.eq("removed"))
+        .returning(waitlist_entries::id)
+        .get_results(conn)
+        .await?;
+        outcome.removed.extend(removed);
+    }
+    for (from, status, to) in &batch.moves {
+        let n = diesel::update(bookings::table.find(from).filter(bookings::status.eq(*status)))
+            .set((bookings::status.eq("moved"), bookings::moved_to.eq(to), bookings::closed_at.eq(now)))
+            .execute(conn)
+            .await?;
+        if n == 1 {
+            diesel::update(payments::table.filter(payments::booking_id.eq(from)))
+                .set((payments::booking_id.eq(to), payments::updated_at.eq(now)))
+                .execute(conn)
+                .await?;
+            outcome.moved.insert(*from);
+        }
+    }
+    if let Some((id, capacity)) = batch.capacity {
+        let n = diesel::update(city_events::table.find(id).filter((city_events::seats_held + city_events::seats_sold).le(capacity)))
+            .set(city_events::capacity.eq(capacity))
+            .execute(conn)
+            .await?;
+        outcome.capacity_set = n == 1;
+    }
+    if let Some((id, status)) = batch.status {
+        diesel::update(city_events::table.find(id)).set(city_events::status.eq(status)).execute(conn).await?;
+    }
+    Ok(())
 }
 
 /// Multi-row insert; a reference that collides with an existing one is drawn again (with

@@ -3,6 +3,7 @@
 //! - `SyncPool` (diesel + r2d2) for the command line and blocking start-up work (migrations, seed),
 //!   where an async runtime would add nothing.
 
+pub mod admin;
 pub mod bookings;
 pub mod catalogue;
 pub mod emails;
@@ -11,6 +12,7 @@ pub mod payments;
 pub mod privacy;
 pub mod schema;
 pub mod seed;
+pub mod waitlist;
 
 use std::time::Duration;
 

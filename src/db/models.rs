@@ -99,6 +99,8 @@ pub struct BookingRow {
     pub created_at: DateTime<Utc>,
     pub confirmed_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    pub moved_to: Option<Uuid>,
+    pub moved_from: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -190,4 +192,66 @@ pub struct NewEmailCampaign {
     pub language: String,
     pub scheduled_for: DateTime<Utc>,
     pub next_attempt_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = admin_users, check_for_backend(diesel::pg::Pg))]
+pub struct AdminUserRow {
+    pub id: i64,
+    pub email: String,
+    pub password_hash: String,
+    pub disabled: bool,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = audit_log, check_for_backend(diesel::pg::Pg))]
+pub struct AuditRow {
+    pub id: i64,
+    pub admin_user_id: Option<i64>,
+    pub actor_email: String,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    pub ip: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = audit_log)]
+pub struct NewAudit {
+    pub admin_user_id: Option<i64>,
+    pub actor_email: String,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    pub ip: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = waitlist_entries, check_for_backend(diesel::pg::Pg))]
+pub struct WaitlistEntryRow {
+    pub id: i64,
+    pub city_event_id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub language: String,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub offered_at: Option<DateTime<Utc>>,
+    pub offer_booking_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = waitlist_entries)]
+pub struct NewWaitlistEntry {
+    pub city_event_id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub language: String,
 }

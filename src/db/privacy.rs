@@ -104,6 +104,25 @@ pub async fn anonymise(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResul
             .bind::<Array<SqlUuid>, _>(&done)
             .execute(&mut *conn)
             .await?;
+            // The back office's records of these bookings: an offer's waiting-list entry, and the
+            // audit log's snapshots (who acted and what stay; the names go).
+            diesel::sql_query(
+                "UPDATE waitlist_entries SET first_name = $2, last_name = $2, email = 'erased-' || id || '@erased.invalid'
+                 WHERE offer_booking_id = ANY($1)",
+            )
+            .bind::<Array<SqlUuid>, _>(&done)
+            .bind::<Text, _>(ERASED_NAME)
+            .execute(&mut *conn)
+            .await?;
+            diesel::sql_query(
+                "UPDATE audit_log SET before = CASE WHEN before IS NULL THEN NULL ELSE '{\"redacted\": true}'::jsonb END,
+                                      after = CASE WHEN after IS NULL THEN NULL ELSE '{\"redacted\": true}'::jsonb END
+                 WHERE (target_type = 'booking' AND target_id IN (SELECT reference FROM bookings WHERE id = ANY($1)))
+                    OR (target_type = 'waitlist_entry' AND target_id IN (SELECT id::text FROM waitlist_entries WHERE offer_booking_id = ANY($1)))",
+            )
+            .bind::<Array<SqlUuid>, _>(&done)
+            .execute(&mut *conn)
+            .await?;
             diesel::sql_query("UPDATE payments SET last_error = NULL WHERE booking_id = ANY($1)")
                 .bind::<Array<SqlUuid>, _>(&done)
                 .execute(&mut *conn)

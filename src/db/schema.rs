@@ -37,6 +37,8 @@ diesel::table! {
         updated_at -> Timestamptz,
         confirmed_at -> Nullable<Timestamptz>,
         closed_at -> Nullable<Timestamptz>,
+        moved_to -> Nullable<Uuid>,
+        moved_from -> Nullable<Uuid>,
         anonymised_at -> Nullable<Timestamptz>,
     }
 }
@@ -177,6 +179,82 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    admin_users (id) {
+        id -> Int8,
+        email -> Text,
+        password_hash -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        disabled -> Bool,
+    }
+}
+
+diesel::table! {
+    admin_sessions (id) {
+        id -> Int8,
+        token_hash -> Text,
+        admin_user_id -> Int8,
+        created_at -> Timestamptz,
+        last_seen_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    admin_login_attempts (id) {
+        id -> Int8,
+        email -> Text,
+        ip -> Text,
+        success -> Bool,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Int8,
+        admin_user_id -> Nullable<Int8>,
+        actor_email -> Text,
+        action -> Text,
+        target_type -> Text,
+        target_id -> Text,
+        before -> Nullable<Jsonb>,
+        after -> Nullable<Jsonb>,
+        ip -> Nullable<Text>,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    availability_views (city_event_id, hour) {
+        city_event_id -> Int8,
+        hour -> Timestamptz,
+        views -> Int8,
+    }
+}
+
+diesel::table! {
+    waitlist_entries (id) {
+        id -> Int8,
+        city_event_id -> Int8,
+        first_name -> Text,
+        last_name -> Text,
+        email -> Text,
+        language -> Text,
+        status -> Text,
+        created_at -> Timestamptz,
+        offered_at -> Nullable<Timestamptz>,
+        offer_booking_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::joinable!(admin_sessions -> admin_users (admin_user_id));
+diesel::joinable!(audit_log -> admin_users (admin_user_id));
+diesel::joinable!(availability_views -> city_events (city_event_id));
+diesel::joinable!(waitlist_entries -> city_events (city_event_id));
 diesel::joinable!(attendees -> bookings (booking_id));
 diesel::joinable!(bookings -> city_events (city_event_id));
 diesel::joinable!(city_events -> cities (city_id));
@@ -188,6 +266,12 @@ diesel::joinable!(promo_codes -> city_events (city_event_id));
 diesel::joinable!(venues -> cities (city_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    admin_login_attempts,
+    admin_sessions,
+    admin_users,
+    audit_log,
+    availability_views,
+    waitlist_entries,
     attendees,
     bookings,
     cities,

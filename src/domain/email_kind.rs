@@ -2,7 +2,8 @@ use serde::{Deserialize, Serialize};
 
 /// The mails of a booking's life. The first six are the sequence (confirmation at once, then
 /// reminders relative to the day of the masterclass); `RefundNotice` tells a buyer whose payment
-/// came after their hold ended, with no seat left, that they were refunded.
+/// came after their hold ended, with no seat left, that they were refunded; `WaitlistOffer` tells
+/// someone on a waiting list that a seat is held for them until a deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EmailKind {
@@ -13,10 +14,11 @@ pub enum EmailKind {
     JMinus1,
     JPlus1,
     RefundNotice,
+    WaitlistOffer,
 }
 
 impl EmailKind {
-    pub const ALL: [EmailKind; 7] = [
+    pub const ALL: [EmailKind; 8] = [
         EmailKind::Confirmation,
         EmailKind::JMinus30,
         EmailKind::JMinus14,
@@ -24,6 +26,7 @@ impl EmailKind {
         EmailKind::JMinus1,
         EmailKind::JPlus1,
         EmailKind::RefundNotice,
+        EmailKind::WaitlistOffer,
     ];
 
     /// The reminders, in the order they go out.
@@ -39,6 +42,7 @@ impl EmailKind {
             EmailKind::JMinus1 => "j_minus_1",
             EmailKind::JPlus1 => "j_plus_1",
             EmailKind::RefundNotice => "refund_notice",
+            EmailKind::WaitlistOffer => "waitlist_offer",
         }
     }
 
@@ -54,7 +58,7 @@ impl EmailKind {
             EmailKind::JMinus7 => Some(-7),
             EmailKind::JMinus1 => Some(-1),
             EmailKind::JPlus1 => Some(1),
-            EmailKind::Confirmation | EmailKind::RefundNotice => None,
+            EmailKind::Confirmation | EmailKind::RefundNotice | EmailKind::WaitlistOffer => None,
         }
     }
 }

@@ -48,7 +48,8 @@ impl ActExperience {
 }
 
 /// A booking's life: `held` → `confirmed` (paid) → maybe `refunded`; or `held` → `cancelled` /
-/// `expired`. Only `held` and `confirmed` occupy seats.
+/// `expired`; or `held`/`confirmed` → `moved` (the organiser moved it to another city event: a new
+/// booking carries its seats there). Only `held` and `confirmed` occupy seats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum BookingStatus {
@@ -57,6 +58,7 @@ pub enum BookingStatus {
     Cancelled,
     Expired,
     Refunded,
+    Moved,
 }
 
 impl BookingStatus {
@@ -67,6 +69,7 @@ impl BookingStatus {
             BookingStatus::Cancelled => "cancelled",
             BookingStatus::Expired => "expired",
             BookingStatus::Refunded => "refunded",
+            BookingStatus::Moved => "moved",
         }
     }
 
@@ -77,6 +80,7 @@ impl BookingStatus {
             "cancelled" => BookingStatus::Cancelled,
             "expired" => BookingStatus::Expired,
             "refunded" => BookingStatus::Refunded,
+            "moved" => BookingStatus::Moved,
             _ => return None,
         })
     }

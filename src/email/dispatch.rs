@@ -179,7 +179,12 @@ impl EmailService {
         };
         // Cancelled, refunded or expired bookings get nothing further (the refund notice is the
         // one mail meant for a booking that is not confirmed).
-        if kind != EmailKind::RefundNotice && booking.status != "confirmed" {
+        // A waiting-list offer is worth sending only while its seat is still held for them.
+        if kind == EmailKind::WaitlistOffer && (booking.status != "held" || booking.hold_expires_at <= now) {
+            db::emails::mark_final(&mut conn, row.id, "skipped", &format!("offer is {}", booking.status)).await?;
+            return Ok(Outcome::Skipped);
+        }
+        if !matches!(kind, EmailKind::RefundNotice | EmailKind::WaitlistOffer) && booking.status != "confirmed" {
             db::emails::mark_final(&mut conn, row.id, "skipped", &format!("booking is {}", booking.status)).await?;
             return Ok(Outcome::Skipped);
         }
@@ -324,7 +329,12 @@ pub fn booking_context(
         taxes: serde_json::from_value::<Vec<TaxLine>>(b.taxes.clone()).unwrap_or_default(),
         total_cents: b.total_cents,
         organiser_name: settings.from_name.clone(),
-        manage_url: format!("{base}/{lang}/bookings/{}", b.reference),
+        manage_url: if kind == EmailKind::WaitlistOffer {
+            let token = crate::admin::waiting_list::offer_token(&settings.secret, b.id, b.hold_expires_at);
+            crate::admin::waiting_list::claim_url(base, language, &token)
+        } else {
+            format!("{base}/{lang}/bookings/{}", b.reference)
+        },
         resources_url: format!("{base}/{lang}/resources"),
         feedback_url: format!("{base}/{lang}/feedback"),
         support_email: settings.support_email.clone(),
@@ -332,6 +342,7 @@ pub fn booking_context(
         wifi_network: settings.wifi_network.clone(),
         wifi_password: settings.wifi_password.clone(),
         confirmed_late: b.confirmed_at.is_some_and(|at| sequence::confirmed_late(at, d.event.starts_at, tz, settings.send_hour)),
+        offer_expires_at: (kind == EmailKind::WaitlistOffer).then_some(b.hold_expires_at),
     }
 }
 

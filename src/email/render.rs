@@ -78,6 +78,8 @@ pub struct EmailContext {
     /// A confirmation for a booking made after the J-30/J-14/J-7 reminders went out: it also
     /// carries their essentials (resources link, the day in brief, logistics).
     pub confirmed_late: bool,
+    /// A waiting-list offer's deadline (its `manage_url` is then the claim link).
+    pub offer_expires_at: Option<DateTime<Utc>>,
 }
 
 /// Wraps links for click tracking and provides the open pixel; the dispatcher implements it.
@@ -147,6 +149,7 @@ const TEMPLATES: &[(&str, &str, &str)] = email_templates!(
     "j_minus_1",
     "j_plus_1",
     "refund_notice",
+    "waitlist_offer",
 );
 
 handlebars_helper!(rule_helper: |heading: str, c: str| c.repeat(heading.chars().count()));
@@ -241,6 +244,15 @@ impl EmailRenderer {
         let time_range = l.text(lang, "email.patterns.time_range", &json!({"start": start_time, "end": end_time, "zone": zone}))?;
         let resources_until = start.date_naive().checked_add_months(Months::new(RESOURCES_MONTHS)).context("date out of range")?;
         let money = |cents: i64| Cents(cents).format(lang);
+        let deadline = match ctx.offer_expires_at {
+            Some(at) => {
+                let at = at.with_timezone(&ctx.time_zone);
+                let time =
+                    l.text(lang, "email.patterns.time_with_zone", &json!({"time": l.time(at.time(), lang)?, "zone": l.zone(&at, lang)}))?;
+                l.text(lang, "email.patterns.date_at_time", &json!({"date": l.date(at.date_naive(), lang)?, "time": time}))?
+            }
+            None => String::new(),
+        };
         let first_name = ctx.recipient_first_name.as_deref().map(str::trim).filter(|n| !n.is_empty());
 
         let vars = json!({
@@ -258,6 +270,7 @@ impl EmailRenderer {
             "total": money(ctx.total_cents),
             "resources_until": l.date(resources_until, lang)?,
             "venue_address": ctx.venue_address,
+            "deadline": deadline,
         });
         let t = l.rendered(lang, &vars)?;
         let pick = |path: &str| -> anyhow::Result<String> {
@@ -340,6 +353,7 @@ impl EmailRenderer {
                 "feedback": tracked(ctx.kind == EmailKind::JPlus1, &ctx.feedback_url),
             },
             "confirmed_late": ctx.confirmed_late && ctx.kind == EmailKind::Confirmation,
+            "deadline": vars["deadline"],
             "open_pixel": links.open_pixel_url(),
         }))
     }
@@ -421,7 +435,11 @@ impl EmailRenderer {
             taxes,
             total_cents: total,
             organiser_name: "Billetterie ACT Canada".into(),
-            manage_url: format!("{site}/{lang}/bookings/{reference}"),
+            manage_url: if kind == EmailKind::WaitlistOffer {
+                format!("{site}/{lang}/waiting-list/claim?token=4b1d0c2e.1805300000.9f3a")
+            } else {
+                format!("{site}/{lang}/bookings/{reference}")
+            },
             resources_url: format!("{site}/{lang}/resources/{reference}"),
             feedback_url: format!("{site}/{lang}/feedback/{reference}"),
             support_email: "aide@billetterie.example".into(),
@@ -429,6 +447,7 @@ impl EmailRenderer {
             wifi_network: "ACT-Masterclass".into(),
             wifi_password: "hexaflex2027".into(),
             confirmed_late: false,
+            offer_expires_at: (kind == EmailKind::WaitlistOffer).then(|| starts_at - Duration::days(30)),
         }
     }
 }

@@ -28,6 +28,8 @@ pub enum PaymentError {
     BookingNotFound,
     #[error("the booking is {}", .0.as_str())]
     NotPayable(BookingStatus),
+    #[error("a waiting-list offer is paid once claimed")]
+    OfferNotClaimed,
     #[error("the booking is {}: only a confirmed booking can be refunded", .0.as_str())]
     NotRefundable(BookingStatus),
     #[error("{0}")]
@@ -109,6 +111,11 @@ impl Payments {
         }
         if status != BookingStatus::Held {
             return Err(PaymentError::NotPayable(status));
+        }
+        // A confirmed booking must have a phone number (the database says so): an offer's is
+        // given when it is claimed.
+        if booking.buyer_phone.is_empty() {
+            return Err(PaymentError::OfferNotClaimed);
         }
         if let Some(view) = self.existing_intent(booking.id).await? {
             return Ok(view);
@@ -199,10 +206,18 @@ impl Payments {
             Some(id) => Some(id),
             None => db::payments::payment_by_intent(&mut conn, &pi.id).await?.map(|p| p.booking_id),
         };
-        let Some(booking) = (match booking_id {
+        let mut booking = match booking_id {
             Some(id) => db::payments::booking(&mut conn, id).await?,
             None => None,
-        }) else {
+        };
+        // The organiser moved the booking: its payment belongs to the booking it became.
+        for _ in 0..8 {
+            match booking.as_ref().and_then(|b| b.moved_to) {
+                Some(next) => booking = db::payments::booking(&mut conn, next).await?,
+                None => break,
+            }
+        }
+        let Some(booking) = booking else {
             tracing::warn!(intent = %pi.id, "payment intent for no known booking; ignored");
             return Ok(());
         };

@@ -20,6 +20,7 @@ pub struct Assets {
 
 const FILES: &[(&str, &[u8], &str)] = &[
     ("site.css", include_bytes!("../../static/site.css"), "text/css; charset=utf-8"),
+    ("admin.css", include_bytes!("../../static/admin.css"), "text/css; charset=utf-8"),
     ("site.js", include_bytes!("../../static/site.js"), "text/javascript; charset=utf-8"),
     ("analytics.js", include_bytes!("../../static/analytics.js"), "text/javascript; charset=utf-8"),
     ("stripe-checkout.js", include_bytes!("../../static/stripe-checkout.js"), "text/javascript; charset=utf-8"),

@@ -206,6 +206,10 @@ pub async fn city(req: HttpRequest, state: web::Data<AppState>, slug: web::Path<
     let mut meta = Meta::from_locale(lang, "city", &[("city", &name), ("date", &event_date(first, lang)), ("venue", &first.venue.name)]);
     let base = state.settings.frontend_url.trim_end_matches('/').to_owned();
     meta.jsonld = Some(Value::Array(list.iter().map(|d| event_jsonld(&state, d, lang, &base)).collect()));
+    // The city page shows each date's seats: a view for the back office's funnel.
+    for d in &list {
+        state.views.record(d.event.id);
+    }
     let views: Vec<Value> = list.iter().map(|d| event_view(&state, d, lang)).collect();
     ctx.ok("city", Some(Page::Cities), meta, json!({"city": name, "events": views, "cities_url": Page::Cities.url(lang)}))
 }

@@ -43,6 +43,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("confirmation", include_str!("../../templates/confirmation.hbs")),
     ("manage", include_str!("../../templates/manage.hbs")),
     ("text_page", include_str!("../../templates/text_page.hbs")),
+    ("waitlist_claim", include_str!("../../templates/waitlist_claim.hbs")),
     ("not_found", include_str!("../../templates/not_found.hbs")),
     ("error", include_str!("../../templates/error.hbs")),
 ];

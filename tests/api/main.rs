@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod admin;
 mod bookings;
 mod browser;
 mod catalogue;
