@@ -9,7 +9,9 @@ use clap::Parser;
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let mut settings = Settings::load().context("loading configuration")?;
-    telemetry::init(settings.log_format);
+    // Before the logs: panics from here on are reported too. Flushes queued events when dropped.
+    let sentry = telemetry::init_sentry(&settings)?;
+    telemetry::init_with_sentry(settings.log_format, sentry.is_some());
     match cli.command.unwrap_or(Command::Serve { bind: None }) {
         Command::Serve { bind } => {
             if let Some(bind) = bind {

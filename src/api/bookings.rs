@@ -142,7 +142,8 @@ pub async fn get(state: web::Data<AppState>, path: web::Path<String>, query: web
 #[utoipa::path(post, path = "/api/v1/bookings/{reference}/cancel", tag = "bookings", request_body = CancelRequest,
     params(("reference" = String, Path, example = "TOR-7KQ2-M9XD")),
     responses((status = 200, body = BookingView), (status = 404, body = ErrorBody), (status = 409, description = "not_cancellable: the booking is not held", body = ErrorBody),
-        (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+        (status = 422, body = ErrorBody), (status = 429, description = "busy: too many requests for this city event; see Retry-After", body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
 pub async fn cancel(state: web::Data<AppState>, path: web::Path<String>, body: ApiJson<CancelRequest>) -> ApiResult<HttpResponse> {
     let view = owned_booking(&state, &path, &body.0.email).await?;
     let not_cancellable = |status: BookingStatus| {

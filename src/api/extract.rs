@@ -63,6 +63,28 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     }
 }
 
+/// Like `web::Bytes` (with the route's `PayloadConfig` limit), but a body that is too large or
+/// cannot be read is answered in the API's error format, not actix's plain text.
+pub struct ApiBytes(pub web::Bytes);
+
+impl FromRequest for ApiBytes {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            bytes.await.map(ApiBytes).map_err(|e| {
+                if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(actix_web::http::StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "The request body is too large.")
+                } else {
+                    ApiError::bad_request("invalid_body", "The request body could not be read.")
+                }
+            })
+        })
+    }
+}
+
 /// Deserialises JSON, turning serde's complaint into a code and a field path.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(body);

@@ -84,12 +84,14 @@ fn api_routes(cfg: &mut web::ServiceConfig, cors: Option<actix_cors::Cors>) {
                 web::resource("/webhooks/stripe")
                     // Stripe events can be larger than booking requests.
                     .app_data(web::PayloadConfig::new(1024 * 1024))
-                    .route(web::post().to(webhooks::stripe)),
+                    .route(web::post().to(webhooks::stripe))
+                    .default_service(web::to(not_found)),
             )
             .service(
                 web::resource("/webhooks/sendgrid")
                     .app_data(web::PayloadConfig::new(4 * 1024 * 1024))
-                    .route(web::post().to(webhooks::sendgrid)),
+                    .route(web::post().to(webhooks::sendgrid))
+                    .default_service(web::to(not_found)),
             )
             .default_service(web::to(not_found)),
     )

@@ -1,5 +1,5 @@
 use actix_web::HttpResponse;
-use utoipa::OpenApi;
+use utoipa::{Modify, OpenApi};
 
 use super::{availability, bookings, health, masterclass, payments, privacy, views, webhooks};
 use crate::actors::Availability;
@@ -23,9 +23,54 @@ use crate::error::{ErrorBody, ErrorDetail};
         health::Health, health::ActorsHealth, payments::CreateIntentRequest, payments::TestCardRequest, payments::TestCardResult, crate::payments::IntentView, webhooks::WebhookAck,
         privacy::PersonalData, privacy::Erased, crate::db::privacy::MailRecord, crate::db::privacy::PaymentRecord,
     )),
+    modifiers(&CommonResponses),
     tags((name = "catalogue"), (name = "bookings"), (name = "payments"), (name = "email"), (name = "privacy"), (name = "operations"))
 )]
 pub struct ApiDoc;
+
+/// Completes every operation's responses with the answers that come from the layers around the
+/// handlers, so the document lists every status a route can return (checked by
+/// `scripts/schemathesis`): `431` from the header limit on every route; `400`, `413`, `415` and
+/// `422` from the JSON extractor on the routes that take a JSON body; `413` on the webhooks; `500`
+/// (a bug, logged) and `503` (database briefly unavailable) wherever the database is used.
+struct CommonResponses;
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            for op in [&mut item.get, &mut item.post].into_iter().flatten() {
+                let webhook = path.starts_with("/api/v1/webhooks/");
+                let json_body = op.request_body.is_some() && !webhook;
+                let mut add = |status: &str, description: &str| {
+                    op.responses.responses.entry(status.to_owned()).or_insert_with(|| error_response(description));
+                };
+                add("431", "headers_too_large: the request head is larger than 16 KiB");
+                if json_body {
+                    add("400", "malformed_json: the body is not JSON");
+                    add("413", "payload_too_large: the body is larger than 64 KiB");
+                    add("415", "unsupported_media_type: the body is not sent as application/json");
+                    add("422", "missing_field, unknown_field, invalid_field or a validation error; `field` names the culprit");
+                }
+                if webhook {
+                    add("413", "payload_too_large: the body is larger than the webhook's limit");
+                }
+                if path != "/health" {
+                    add("500", "internal_error: a bug, logged with the request id");
+                    add("503", "temporarily_unavailable: the database is briefly unavailable; see Retry-After");
+                }
+            }
+        }
+    }
+}
+
+fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+        .build()
+        .into()
+}
 
 /// `GET /api/v1/openapi.json`
 pub async fn document() -> HttpResponse {

@@ -24,6 +24,7 @@ pub struct CreateIntentRequest {
         (status = 404, body = ErrorBody),
         (status = 409, description = "not_payable: the booking is expired, cancelled or already paid (see `status`)", body = ErrorBody),
         (status = 422, body = ErrorBody),
+        (status = 502, description = "payment_provider_error: Stripe refused the request", body = ErrorBody),
         (status = 503, description = "Stripe or the database is unavailable; see Retry-After", body = ErrorBody)))]
 #[tracing::instrument(name = "payments.create_intent", skip_all)]
 pub async fn create_intent(state: web::Data<AppState>, body: ApiJson<CreateIntentRequest>) -> ApiResult<HttpResponse> {
@@ -56,8 +57,9 @@ pub struct TestCardResult {
 /// intent with a Stripe test card through the local Stripe stand-in, as Stripe.js would. The
 /// booking is then confirmed by the signed webhook, exactly as with Stripe.
 #[utoipa::path(post, path = "/api/v1/payments/test-card", tag = "payments", request_body = TestCardRequest,
-    responses((status = 200, body = TestCardResult), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = TestCardResult), (status = 404, body = ErrorBody), (status = 409, description = "not_payable", body = ErrorBody),
+        (status = 422, description = "invalid_card_number or an invalid body", body = ErrorBody),
+        (status = 502, description = "payment_provider_error", body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn test_card(state: web::Data<AppState>, body: ApiJson<TestCardRequest>) -> ApiResult<HttpResponse> {
     let Some(stand_in) = state.stripe_stand_in.as_ref() else {
         return Err(ApiError::not_found("route_not_found", "Test cards are only accepted by the offline demo."));

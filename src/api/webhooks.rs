@@ -3,6 +3,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::extract::ApiBytes;
 use super::AppState;
 use crate::actors::payment::ProcessEvents;
 use crate::db;
@@ -31,7 +32,7 @@ pub struct WebhookAck {
     request_body(content = String, content_type = "application/json", description = "A Stripe event"),
     responses((status = 200, body = WebhookAck), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
 #[tracing::instrument(name = "webhooks.stripe", skip_all, fields(event_id, kind))]
-pub async fn stripe(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> ApiResult<HttpResponse> {
+pub async fn stripe(state: web::Data<AppState>, req: HttpRequest, ApiBytes(body): ApiBytes) -> ApiResult<HttpResponse> {
     let header = req.headers().get("Stripe-Signature").and_then(|v| v.to_str().ok());
     signature::verify(header, &body, state.settings.stripe_webhook_secret.expose(), Utc::now().timestamp(), signature::TOLERANCE_SECS)
         .map_err(|e| {
@@ -67,7 +68,7 @@ pub async fn stripe(state: web::Data<AppState>, req: HttpRequest, body: web::Byt
     request_body(content = String, content_type = "application/json", description = "A batch of SendGrid events"),
     responses((status = 200, body = WebhookAck), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 #[tracing::instrument(name = "webhooks.sendgrid", skip_all)]
-pub async fn sendgrid(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> ApiResult<HttpResponse> {
+pub async fn sendgrid(state: web::Data<AppState>, req: HttpRequest, ApiBytes(body): ApiBytes) -> ApiResult<HttpResponse> {
     let key = &state.settings.sendgrid_webhook_public_key;
     if key.is_empty() {
         return Err(ApiError::not_found("route_not_found", "The SendGrid event webhook is not enabled."));

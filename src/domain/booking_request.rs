@@ -9,22 +9,26 @@ use super::{ActExperience, CityEventId, Email, InvalidInput, Language, PersonNam
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawBuyer {
-    #[schema(example = "Marie")]
+    #[schema(example = "Marie", min_length = 1, max_length = 100)]
     pub first_name: String,
-    #[schema(example = "Tremblay")]
+    #[schema(example = "Tremblay", min_length = 1, max_length = 100)]
     pub last_name: String,
-    #[schema(example = "marie.tremblay@example.ca")]
+    #[schema(example = "marie.tremblay@example.ca", format = Email, max_length = 254)]
     pub email: String,
-    #[schema(example = "+1 514 555 0199")]
+    /// Digits, spaces, dashes, dots or parentheses: 10 digits (North America), 11 starting with 1, or `+` and a country code.
+    #[schema(example = "+1 514 555 0199", pattern = r"^\+?[0-9 ().-]{10,32}$")]
     pub phone: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawAttendee {
+    #[schema(min_length = 1, max_length = 100)]
     pub first_name: String,
+    #[schema(min_length = 1, max_length = 100)]
     pub last_name: String,
     #[serde(default)]
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
 }
 
@@ -32,8 +36,10 @@ pub struct RawAttendee {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawBookingRequest {
+    #[schema(example = 1)]
     pub city_event_id: i64,
-    #[schema(minimum = 1, example = 2)]
+    /// At most `MAX_QUANTITY_PER_BOOKING` (10 by default).
+    #[schema(minimum = 1, maximum = 10, example = 2)]
     pub quantity: i64,
     pub buyer: RawBuyer,
     pub act_experience: ActExperience,

@@ -134,3 +134,40 @@ fn metric(text: &str, series: &str) -> f64 {
         .find_map(|l| l.strip_prefix(series).and_then(|rest| rest.trim().parse().ok()))
         .unwrap_or_else(|| panic!("no {series} in\n{text}"))
 }
+
+/// Slowloris: a client that sends its request head a byte at a time, never finishing it, is
+/// answered `408` (or simply disconnected) once `HTTP_CLIENT_REQUEST_TIMEOUT_MS` has passed since
+/// it connected, however steadily it keeps sending; it does not hold the connection open.
+#[actix_web::test]
+async fn a_slow_client_is_cut_off_after_the_request_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(|s| {
+        s.http_client_request_timeout_ms = 600;
+        s.http_client_disconnect_timeout_ms = 200;
+    })
+    .await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let started = std::time::Instant::now();
+    let (mut reader, mut writer) = stream.into_split();
+    // 200 bytes at one every 50 ms would take 10 s: far longer than the timeout.
+    let head = format!("GET /api/v1/masterclass/cities HTTP/1.1\r\nHost: {address}\r\nX-Slow: {}", "a".repeat(200));
+    let sender = tokio::spawn(async move {
+        for byte in head.bytes() {
+            if writer.write_all(&[byte]).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(8), reader.read_to_end(&mut answer)).await;
+    let elapsed = started.elapsed();
+    sender.abort();
+    assert!(read.is_ok(), "the server kept the slow connection open for 8 s");
+    let answer = String::from_utf8_lossy(&answer);
+    println!("slow client: cut off after {elapsed:?}, answer {:?}", answer.lines().next().unwrap_or("(none)"));
+    assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(elapsed >= Duration::from_millis(500), "cut off before the timeout: {elapsed:?}");
+    assert!(elapsed < Duration::from_secs(3), "cut off only after {elapsed:?} (timeout 600 ms)");
+}
