@@ -294,6 +294,22 @@ async fn the_landing_and_city_pages_show_live_seats_and_an_urgency_badge() {
     assert!(city.body.contains(&marker(0)));
     assert!(city.body.contains("This date is sold out"));
     assert!(!city.body.contains(&format!("href=\"/en/book/{halifax}\"")), "no booking link when sold out");
+    // Sold out: the page offers the waiting list, and joining it works without JavaScript.
+    assert!(city.body.contains("action=\"/en/waiting-list\""));
+    let p = b
+        .post(
+            "/en/waiting-list",
+            &[
+                ("csrf_token", &city.csrf()),
+                ("city_event_id", &halifax.to_string()),
+                ("first_name", "Ana"),
+                ("last_name", "Roy"),
+                ("email", "ana.roy@example.ca"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 201, "{}", p.body);
+    assert_eq!(app.db.scalar("SELECT count(*) FROM waitlist_entries"), 1);
 }
 
 #[actix_web::test]
