@@ -246,7 +246,8 @@ fn render(ctx: &PageCtx<'_>, status: StatusCode, d: &CityEventDetails, view: For
     ctx.render(status, "booking_form", Some(Page::Book), meta, body)
 }
 
-fn see_other(location: String) -> HttpResponse {
+/// A redirect after a POST, never cached.
+pub(super) fn see_other(location: String) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((header::LOCATION, location)).insert_header((header::CACHE_CONTROL, "no-store")).finish()
 }
 

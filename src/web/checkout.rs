@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-use super::booking_form::{FormValues, FORM_LIMIT};
+use super::booking_form::{see_other, FormValues, FORM_LIMIT};
 use super::catalogue::{city_name, event_date, event_time};
 use super::csrf;
 use super::i18n;
@@ -120,10 +120,6 @@ fn merge(mut a: Value, b: Value) -> Value {
         a.extend(b);
     }
     a
-}
-
-fn see_other(location: String) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).insert_header((header::CACHE_CONTROL, "no-store")).finish()
 }
 
 fn local_time(l: &Loaded, lang: Language) -> String {
