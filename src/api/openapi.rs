@@ -38,7 +38,7 @@ struct CommonResponses;
 impl Modify for CommonResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         for (path, item) in openapi.paths.paths.iter_mut() {
-            for op in [&mut item.get, &mut item.post].into_iter().flatten() {
+            for op in [&mut item.get, &mut item.post, &mut item.put, &mut item.delete].into_iter().flatten() {
                 let webhook = path.starts_with("/api/v1/webhooks/");
                 let json_body = op.request_body.is_some() && !webhook;
                 let mut add = |status: &str, description: &str| {
@@ -76,5 +76,7 @@ fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::
 pub async fn document() -> HttpResponse {
     let mut doc = ApiDoc::openapi();
     doc.merge(<crate::admin::api::AdminApiDoc as OpenApi>::openapi());
+    // Again over the merged document, so the back office's routes are completed too.
+    CommonResponses.modify(&mut doc);
     HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=300")).json(doc)
 }
