@@ -4,6 +4,7 @@ pub mod actors; // one actor per city event: holds, confirmations, releases, exp
 pub mod admin; // the organiser's back office and the public waiting list
 pub mod api; // JSON API under /api/v1
 pub mod baseline; // the row-lock hold, for benchmarks only
+pub mod calendar; // the .ics file of a booking's day (mail attachment, confirmation page)
 pub mod cli; // command line
 pub mod config; // layered settings
 pub mod db; // schema, rows, queries, pools, migrations, seed
@@ -11,6 +12,7 @@ pub mod domain; // pure types and rules
 pub mod email; // the mail sequence: rules, templates, transports, tracking
 pub mod embedded_postgres; // the database when none is configured
 pub mod error; // errors → HTTP
+pub mod i18n; // the one locale store: strings and formats for pages, mails and the back office
 pub mod local_server; // how the local Stripe and SendGrid stand-ins serve
 pub mod metrics; // Prometheus metrics at /metrics
 pub mod payments; // Stripe: intents, webhooks, reconciliation, refunds, the local stand-in

@@ -15,6 +15,7 @@ use crate::api::AppState;
 use crate::db::admin::CityEventFields;
 use crate::db::catalogue::CityEventDetails;
 use crate::db::{self};
+use crate::domain::time_zone::serialize_zone_name;
 use crate::domain::CityEventId;
 use crate::error::{ApiError, ApiResult};
 
@@ -58,7 +59,9 @@ pub struct AdminCityEvent {
     pub status: String,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
-    pub time_zone: String,
+    #[serde(serialize_with = "serialize_zone_name")]
+    #[schema(value_type = String)]
+    pub time_zone: Tz,
     pub local_start: String,
     pub local_end: String,
     pub capacity: i32,
@@ -77,7 +80,7 @@ fn local(at: DateTime<Utc>, tz: Tz) -> String {
 
 impl AdminCityEvent {
     pub fn new(d: &CityEventDetails) -> Self {
-        let tz: Tz = d.event.time_zone.parse().unwrap_or(chrono_tz::America::Toronto);
+        let tz = d.event.time_zone;
         let e = &d.event;
         Self {
             id: e.id,
@@ -88,7 +91,7 @@ impl AdminCityEvent {
             status: e.status.clone(),
             starts_at: e.starts_at,
             ends_at: e.ends_at,
-            time_zone: e.time_zone.clone(),
+            time_zone: e.time_zone,
             local_start: local(e.starts_at, tz),
             local_end: local(e.ends_at, tz),
             capacity: e.capacity,
@@ -123,8 +126,7 @@ pub fn parse_local(raw: &str, tz: Tz, field: &str) -> ApiResult<DateTime<Utc>> {
 
 /// Checks the input against the venue (and city); the fields to write.
 pub fn fields(input: &CityEventInput, venue: &crate::db::models::VenueRow) -> ApiResult<CityEventFields> {
-    let tz: Tz =
-        venue.time_zone.parse().map_err(|_| ApiError::unprocessable("invalid_venue", "venue_id", "The venue's time zone is unknown."))?;
+    let tz = venue.time_zone;
     let starts_at = parse_local(&input.local_start, tz, "local_start")?;
     let ends_at = parse_local(&input.local_end, tz, "local_end")?;
     if ends_at <= starts_at {
@@ -165,7 +167,7 @@ pub fn fields(input: &CityEventInput, venue: &crate::db::models::VenueRow) -> Ap
         venue_id: venue.id,
         starts_at,
         ends_at,
-        time_zone: venue.time_zone.clone(),
+        time_zone: venue.time_zone.name().to_owned(),
         regular_price_cents: regular,
         early_bird_price_cents,
         early_bird_until,
@@ -300,7 +302,7 @@ pub async fn venues(state: &AppState) -> ApiResult<Vec<serde_json::Value>> {
     Ok(db::admin::venues(&mut conn)
         .await?
         .into_iter()
-        .map(|(v, c)| json!({"id": v.id, "city_id": c.id, "city": c.name_fr, "name": v.name, "time_zone": v.time_zone}))
+        .map(|(v, c)| json!({"id": v.id, "city_id": c.id, "city": c.name_fr, "name": v.name, "time_zone": v.time_zone.name()}))
         .collect())
 }
 

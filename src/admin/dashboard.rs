@@ -2,7 +2,6 @@
 //! e-mail results per kind.
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -10,7 +9,8 @@ use super::chart::{sales_svg, ChartLabels};
 use crate::api::AppState;
 use crate::db::admin::EmailFigures;
 use crate::db::{self};
-use crate::error::ApiResult;
+use crate::domain::parse_time_zone;
+use crate::error::{ApiError, ApiResult};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Revenue {
@@ -96,7 +96,11 @@ pub async fn build(state: &AppState) -> ApiResult<Dashboard> {
     let city_events = figures
         .into_iter()
         .map(|f| {
-            let tz: Tz = f.time_zone.parse().unwrap_or(chrono_tz::America::Toronto);
+            // `db::admin::EventFigures` still carries the zone's name; an unknown one is an error.
+            let tz = parse_time_zone(&f.time_zone).map_err(|e| {
+                tracing::error!(city_event_id = f.id, error = %e, "city event with an unknown time zone");
+                ApiError::internal()
+            })?;
             let day = f.starts_at.with_timezone(&tz).date_naive();
             let today = now.with_timezone(&tz).date_naive();
             let revenue = Revenue {
@@ -109,7 +113,7 @@ pub async fn build(state: &AppState) -> ApiResult<Dashboard> {
             totals.taxes_cents += revenue.taxes_cents;
             totals.refunds_cents += revenue.refunds_cents;
             totals.net_cents += revenue.net_cents;
-            EventLine {
+            Ok(EventLine {
                 city_event_id: f.id,
                 city: f.city_fr,
                 status: f.status,
@@ -123,9 +127,9 @@ pub async fn build(state: &AppState) -> ApiResult<Dashboard> {
                 waiting: f.waiting,
                 revenue,
                 funnel: funnel(f.views, f.bookings_held, f.bookings_paid),
-            }
+            })
         })
-        .collect();
+        .collect::<ApiResult<_>>()?;
     Ok(Dashboard {
         city_events,
         totals,

@@ -6,7 +6,6 @@ use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::HttpResponse;
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use futures::stream::{self, Stream};
 
 use super::csv;
@@ -79,7 +78,7 @@ pub async fn attendees(state: &AppState, city_event_id: i64, sheet: AttendeeShee
         .await?
         .ok_or_else(|| ApiError::not_found("city_event_not_found", "No city event has this id."))?;
     drop(conn);
-    let tz: Tz = details.event.time_zone.parse().unwrap_or(chrono_tz::America::Toronto);
+    let tz = details.event.time_zone;
     let date = details.event.starts_at.with_timezone(&tz).format("%Y-%m-%d").to_string();
     let city = details.city.name_fr.clone();
     let header = match sheet {

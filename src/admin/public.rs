@@ -9,8 +9,8 @@ use serde_json::json;
 
 use super::waiting_list::{self, ClaimRequest, JoinRequest};
 use crate::api::AppState;
+use crate::domain::tokens::booking_key;
 use crate::domain::{ActExperience, Language};
-use crate::web::checkout::booking_key;
 use crate::web::page::{Meta, PageCtx, PageError};
 use crate::web::{csrf, i18n, paths};
 

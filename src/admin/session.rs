@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::api::AppState;
 use crate::db;
+use crate::domain::url::percent_encode_keeping;
 use crate::error::ApiError;
 use crate::web::csrf;
 
@@ -107,16 +108,10 @@ fn unauthenticated(path: &str) -> HttpResponse {
     } else {
         let next = if path.starts_with("/admin") && !path.contains("//") { path } else { "/admin" };
         HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, format!("/admin/login?next={}", percent_encode(next))))
+            .insert_header((header::LOCATION, format!("/admin/login?next={}", percent_encode_keeping(next, b"/"))))
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .finish()
     }
-}
-
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect()
 }
 
 pub fn csrf_refused() -> ApiError {

@@ -4,17 +4,13 @@
 //! hold can take it; one seat per person; an unclaimed offer expires like any hold and the seat
 //! goes to the next person.
 //!
-//! The offer mail carries a signed, time-limited link:
-//! `<booking id>.<deadline as Unix seconds>.<hex HMAC-SHA256(secret, "waitlist-offer:<id>:<deadline>")>`.
+//! The offer mail carries a signed, time-limited link (`domain::tokens::offer_token`).
 //! Claiming it (phone number and ACT experience) completes the held booking, which is then paid
 //! like any other.
 
 use chrono::{DateTime, Utc};
-use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use super::audit;
 use super::session::AdminSession;
@@ -22,35 +18,9 @@ use crate::api::AppState;
 use crate::db::models::NewWaitlistEntry;
 use crate::db::waitlist::WaitlistLine;
 use crate::db::{self};
+use crate::domain::tokens::verify_offer_token;
 use crate::domain::{ActExperience, CityEventId, Email, Language, PersonName, Phone};
 use crate::error::{ApiError, ApiResult};
-
-fn mac(secret: &str, booking_id: Uuid, deadline: i64) -> Hmac<Sha256> {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
-    mac.update(format!("waitlist-offer:{booking_id}:{deadline}").as_bytes());
-    mac
-}
-
-pub fn offer_token(secret: &str, booking_id: Uuid, deadline: DateTime<Utc>) -> String {
-    let at = deadline.timestamp();
-    format!("{}.{at}.{}", booking_id.simple(), hex::encode(mac(secret, booking_id, at).finalize().into_bytes()))
-}
-
-/// The booking and deadline of a valid token not yet past its deadline (checked in constant time).
-pub fn verify_offer_token(secret: &str, token: &str, now: DateTime<Utc>) -> Option<(Uuid, DateTime<Utc>)> {
-    let mut parts = token.trim().splitn(3, '.');
-    let id: Uuid = parts.next()?.parse().ok()?;
-    let at: i64 = parts.next()?.parse().ok()?;
-    let sig = hex::decode(parts.next()?).ok()?;
-    mac(secret, id, at).verify_slice(&sig).ok()?;
-    let deadline = DateTime::from_timestamp(at, 0)?;
-    (deadline > now).then_some((id, deadline))
-}
-
-/// The claim page of an offer, in the person's language.
-pub fn claim_url(base_url: &str, lang: Language, token: &str) -> String {
-    format!("{}/{}/waiting-list/claim?token={token}", base_url.trim_end_matches('/'), lang.as_str())
-}
 
 /// `POST /api/v1/waiting-list`: also what the public city page's form posts.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -194,24 +164,4 @@ pub async fn remove(state: &AppState, who: &AdminSession, city_event_id: i64, en
     )
     .await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn offer_tokens_are_signed_and_time_limited() {
-        let id = Uuid::new_v4();
-        let now = Utc::now();
-        let deadline = DateTime::from_timestamp((now + chrono::Duration::hours(24)).timestamp(), 0).unwrap();
-        let token = offer_token("s3cret", id, deadline);
-        assert_eq!(verify_offer_token("s3cret", &token, now), Some((id, deadline)));
-        assert_eq!(verify_offer_token("other", &token, now), None, "another key");
-        assert_eq!(verify_offer_token("s3cret", &token, deadline), None, "expired at the deadline");
-        let later = format!("{}.{}.{}", id.simple(), deadline.timestamp() + 3600, token.rsplit('.').next().unwrap());
-        assert_eq!(verify_offer_token("s3cret", &later, now), None, "the deadline cannot be pushed back");
-        assert_eq!(verify_offer_token("s3cret", "garbage", now), None);
-        assert!(claim_url("https://x.example/", Language::En, &token).starts_with("https://x.example/en/waiting-list/claim?token="));
-    }
 }

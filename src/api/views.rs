@@ -1,7 +1,6 @@
 //! Response bodies. Separate from the rows so the API can stay stable while tables change.
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -74,7 +73,7 @@ pub struct CityEventView {
 
 impl CityEventView {
     pub fn new(d: &CityEventDetails, availability: Option<Availability>) -> Self {
-        let tz: Tz = d.event.time_zone.parse().unwrap_or(chrono_tz::America::Toronto);
+        let tz = d.event.time_zone;
         let start = d.event.starts_at.with_timezone(&tz);
         let end = d.event.ends_at.with_timezone(&tz);
         Self {
@@ -84,7 +83,7 @@ impl CityEventView {
             status: d.event.status.clone(),
             starts_at: d.event.starts_at,
             ends_at: d.event.ends_at,
-            time_zone: d.event.time_zone.clone(),
+            time_zone: d.event.time_zone.name().to_owned(),
             local_date: start.format("%Y-%m-%d").to_string(),
             local_start_time: start.format("%H:%M").to_string(),
             local_end_time: end.format("%H:%M").to_string(),

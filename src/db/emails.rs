@@ -2,12 +2,14 @@
 //! taking rows to send without two senders taking the same one, and their outcomes.
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::models::{AttendeeRow, BookingRow, EmailCampaignRow, NewEmailCampaign};
 use super::schema::*;
+use super::time_zone::ZoneName;
 
 /// Confirmed bookings of city events starting between `from` and `to`, with the event's start
 /// and time zone.
@@ -15,8 +17,8 @@ pub async fn confirmed_bookings_starting_between(
     conn: &mut AsyncPgConnection,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> QueryResult<Vec<(BookingRow, DateTime<Utc>, String)>> {
-    bookings::table
+) -> QueryResult<Vec<(BookingRow, DateTime<Utc>, Tz)>> {
+    let rows: Vec<(BookingRow, DateTime<Utc>, ZoneName)> = bookings::table
         .inner_join(city_events::table)
         .filter(bookings::status.eq("confirmed"))
         // An erased booking has no address left to write to.
@@ -24,7 +26,8 @@ pub async fn confirmed_bookings_starting_between(
         .filter(city_events::starts_at.between(from, to))
         .select((BookingRow::as_select(), city_events::starts_at, city_events::time_zone))
         .load(conn)
-        .await
+        .await?;
+    Ok(rows.into_iter().map(|(booking, starts_at, zone)| (booking, starts_at, zone.into())).collect())
 }
 
 pub async fn attendees_of(conn: &mut AsyncPgConnection, booking_ids: &[Uuid]) -> QueryResult<Vec<AttendeeRow>> {

@@ -1,10 +1,12 @@
 //! Rows as Diesel reads and writes them. Insert forms sit beside the rows they create.
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::schema::*;
+use super::time_zone::ZoneName;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = masterclass_events, check_for_backend(diesel::pg::Pg))]
@@ -37,7 +39,8 @@ pub struct VenueRow {
     pub name: String,
     pub address: String,
     pub postal_code: String,
-    pub time_zone: String,
+    #[diesel(deserialize_as = ZoneName)]
+    pub time_zone: Tz,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -49,7 +52,8 @@ pub struct CityEventRow {
     pub venue_id: i64,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
-    pub time_zone: String,
+    #[diesel(deserialize_as = ZoneName)]
+    pub time_zone: Tz,
     pub capacity: i32,
     pub seats_held: i32,
     pub seats_sold: i32,

@@ -13,6 +13,9 @@ pub mod pricing;
 pub mod quantity;
 pub mod status;
 pub mod taxes;
+pub mod time_zone;
+pub mod tokens;
+pub mod url;
 
 pub use booking_reference::BookingReference;
 pub use email::{mask_email, mask_emails_in, Email};
@@ -23,6 +26,7 @@ pub use person_name::PersonName;
 pub use phone::Phone;
 pub use quantity::Quantity;
 pub use status::{ActExperience, BookingStatus, Language};
+pub use time_zone::parse_time_zone;
 
 /// Why a piece of input was refused: a stable machine code, a human message, and the field it
 /// concerns (a JSON path such as `buyer.email`).

@@ -6,7 +6,6 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use chrono_tz::Tz;
 
 use super::render::{EmailContext, EmailRenderer, LinkTracker, NoTracking, RenderedEmail};
 use super::sequence;
@@ -16,6 +15,7 @@ use crate::config::{EmailTransportKind, Settings};
 use crate::db::models::{AttendeeRow, BookingRow, EmailCampaignRow, NewEmailCampaign};
 use crate::db::{self, AsyncPool, DbError};
 use crate::domain::taxes::TaxLine;
+use crate::domain::tokens::{claim_url, offer_token};
 use crate::domain::{EmailKind, Language};
 
 /// What the mails need from the configuration.
@@ -109,7 +109,7 @@ impl EmailService {
         let ids: Vec<_> = bookings.iter().map(|(b, _, _)| b.id).collect();
         let people = db::emails::attendees_of(&mut conn, &ids).await?;
         let mut rows = Vec::new();
-        for (booking, starts_at, zone) in &bookings {
+        for (booking, starts_at, tz) in &bookings {
             let Some(confirmed_at) = booking.confirmed_at else { continue };
             let claim = |kind: EmailKind, attendee_id: Option<i64>, email: &str, due: DateTime<Utc>| NewEmailCampaign {
                 booking_id: booking.id,
@@ -123,8 +123,7 @@ impl EmailService {
             };
             // A safety net: payments asks for the confirmation itself; this catches a crash between.
             rows.push(claim(EmailKind::Confirmation, None, &booking.buyer_email, confirmed_at));
-            let tz: Tz = zone.parse().unwrap_or(chrono_tz::America::Toronto);
-            let due = sequence::reminders_due(now, *starts_at, tz, confirmed_at, self.settings.send_hour);
+            let due = sequence::reminders_due(now, *starts_at, *tz, confirmed_at, self.settings.send_hour);
             if due.is_empty() {
                 continue;
             }
@@ -261,7 +260,7 @@ impl EmailService {
 
     /// A mail rendered from sample data (`billetterie emails preview`).
     pub fn preview(kind: EmailKind, language: Language) -> anyhow::Result<RenderedEmail> {
-        EmailRenderer::new()?.render(&EmailRenderer::sample_context(kind, language), &NoTracking as &dyn LinkTracker)
+        EmailRenderer::new()?.render(&EmailContext::sample(kind, language), &NoTracking as &dyn LinkTracker)
     }
 }
 
@@ -289,7 +288,7 @@ fn recipients(booking: &BookingRow, people: &[AttendeeRow]) -> Vec<(Option<i64>,
     out
 }
 
-/// What a mail (or the website's calendar file) says about one booking.
+/// What a mail says about one booking.
 pub fn booking_context(
     settings: &EmailSettings,
     kind: EmailKind,
@@ -299,7 +298,7 @@ pub fn booking_context(
     d: &db::catalogue::CityEventDetails,
     people: &[AttendeeRow],
 ) -> EmailContext {
-    let tz: Tz = d.event.time_zone.parse().unwrap_or(chrono_tz::America::Toronto);
+    let tz = d.event.time_zone;
     let base = &settings.base_url;
     let lang = language.as_str();
     EmailContext {
@@ -330,8 +329,7 @@ pub fn booking_context(
         total_cents: b.total_cents,
         organiser_name: settings.from_name.clone(),
         manage_url: if kind == EmailKind::WaitlistOffer {
-            let token = crate::admin::waiting_list::offer_token(&settings.secret, b.id, b.hold_expires_at);
-            crate::admin::waiting_list::claim_url(base, language, &token)
+            claim_url(base, language, &offer_token(&settings.secret, b.id, b.hold_expires_at))
         } else {
             format!("{base}/{lang}/bookings/{}", b.reference)
         },

@@ -1,8 +1,7 @@
 //! E-mail: what is sent (the sequence rules), how it is written (templates, locale strings,
-//! calendar file), how it leaves (transports), and what happened to it (tracking).
+//! calendar file attached), how it leaves (transports), and what happened to it (tracking).
 
 pub mod dispatch;
-pub mod ics;
 pub mod outbox;
 pub mod render;
 pub mod sendgrid;

@@ -9,7 +9,6 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::catalogue::{city_name, event_view};
-use super::checkout::booking_key;
 use super::csrf;
 use super::i18n;
 use super::page::{Meta, PageCtx, PageError};
@@ -19,6 +18,7 @@ use crate::api::AppState;
 use crate::db;
 use crate::db::catalogue::CityEventDetails;
 use crate::domain::booking_request::{BookingRequest, RawAttendee, RawBookingRequest, RawBuyer};
+use crate::domain::tokens::booking_key;
 use crate::domain::{ActExperience, Email, InvalidInput, Language, PersonName, Phone, Quantity};
 
 /// Larger bodies are not forms of ours.
@@ -228,7 +228,7 @@ fn render(ctx: &PageCtx<'_>, status: StatusCode, d: &CityEventDetails, view: For
     let city = city_name(d, lang);
     let body = json!({
         "action": paths::booking_form(d.event.id, lang),
-        "event": event_view(ctx.state, d, lang),
+        "event": event_view(ctx.state, d, lang)?,
         "buyer_fields": buyer_fields,
         "experience": {"options": options, "error": err("act_experience")},
         "quantity": {
@@ -254,7 +254,7 @@ pub(super) fn see_other(location: String) -> HttpResponse {
 pub async fn show(req: HttpRequest, state: web::Data<AppState>, path: web::Path<(i64,)>) -> Result<HttpResponse, PageError> {
     let ctx = PageCtx::new(&req, &state);
     let d = bookable_event(&state, path.0, ctx.lang).await?;
-    let view = event_view(&state, &d, ctx.lang);
+    let view = event_view(&state, &d, ctx.lang)?;
     if view["bookable"] != json!(true) {
         return Ok(see_other(paths::city(&d.city.slug, ctx.lang)));
     }

@@ -3,7 +3,6 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
-use chrono_tz::Tz;
 use serde_json::{json, Value};
 
 use super::i18n::{self, FEW_SEATS};
@@ -14,7 +13,7 @@ use crate::api::AppState;
 use crate::db;
 use crate::db::catalogue::CityEventDetails;
 use crate::domain::{Cents, CityEventId, Language};
-use crate::email::render::{format_date, format_tax_rate, format_time_range};
+use crate::i18n::money;
 
 /// Seats of one city event as the page shows them: from the actor's published snapshot when it
 /// runs (live), else from the database's counters (closed or not yet loaded).
@@ -37,33 +36,33 @@ pub fn city_name(d: &CityEventDetails, lang: Language) -> String {
     }
 }
 
-fn zone(d: &CityEventDetails) -> Tz {
-    d.event.time_zone.parse().unwrap_or(chrono_tz::America::Toronto)
+/// The day, in the venue's zone: "vendredi 16 avril 2027".
+pub fn event_date(d: &CityEventDetails, lang: Language) -> Result<String, PageError> {
+    Ok(i18n::formats(lang)?.date(d.event.starts_at.with_timezone(&d.event.time_zone).date_naive()))
 }
 
-pub fn event_date(d: &CityEventDetails, lang: Language) -> String {
-    format_date(d.event.starts_at.with_timezone(&zone(d)).date_naive(), lang)
-}
-
-pub fn event_time(d: &CityEventDetails, lang: Language) -> String {
-    let tz = zone(d);
-    format_time_range(&d.event.starts_at.with_timezone(&tz), &d.event.ends_at.with_timezone(&tz), lang)
+/// "de 9 h 00 à 16 h 30 (HAE)", in the venue's zone.
+pub fn event_time(d: &CityEventDetails, lang: Language) -> Result<String, PageError> {
+    let tz = d.event.time_zone;
+    Ok(i18n::formats(lang)?.time_range(&d.event.starts_at.with_timezone(&tz), &d.event.ends_at.with_timezone(&tz)))
 }
 
 /// Tax names and rates of the event's province: "TPS (5 %) + TVQ (9,975 %)".
-pub fn taxes_line(d: &CityEventDetails, lang: Language) -> String {
-    d.taxes
+pub fn taxes_line(d: &CityEventDetails, lang: Language) -> Result<String, PageError> {
+    let formats = i18n::formats(lang)?;
+    Ok(d.taxes
         .iter()
         .map(|t| {
             let label = if lang == Language::Fr { &t.label_fr } else { &t.label_en };
-            format!("{label} ({})", format_tax_rate(t.rate_per_100k, lang))
+            format!("{label} ({})", formats.tax_rate(t.rate_per_100k))
         })
         .collect::<Vec<_>>()
-        .join(" + ")
+        .join(" + "))
 }
 
 /// Everything a card, a city page or the booking form shows about one city event.
-pub fn event_view(state: &AppState, d: &CityEventDetails, lang: Language) -> Value {
+pub fn event_view(state: &AppState, d: &CityEventDetails, lang: Language) -> Result<Value, PageError> {
+    let formats = i18n::formats(lang)?;
     let s = seats(state, d);
     let city = city_name(d, lang);
     let on_sale = d.event.status == "on_sale";
@@ -79,30 +78,30 @@ pub fn event_view(state: &AppState, d: &CityEventDetails, lang: Language) -> Val
     let mut tiers = vec![];
     if let (Some(price), Some(until)) = (ev.early_bird_price_cents, ev.early_bird_until) {
         if until > Utc::now() {
-            let last_day = format_date((until - chrono::Duration::seconds(1)).with_timezone(&zone(d)).date_naive(), lang);
-            tiers.push(json!({"label": i18n::text(lang, "city.early_bird", &[("date", &last_day)]), "price": Cents(price).format(lang)}));
+            let last_day = formats.date((until - chrono::Duration::seconds(1)).with_timezone(&d.event.time_zone).date_naive());
+            tiers.push(json!({"label": i18n::text(lang, "city.early_bird", &[("date", &last_day)]), "price": money(Cents(price), lang)}));
         }
     }
-    tiers.push(json!({"label": i18n::text(lang, "city.regular", &[]), "price": Cents(ev.regular_price_cents).format(lang)}));
+    tiers.push(json!({"label": i18n::text(lang, "city.regular", &[]), "price": money(Cents(ev.regular_price_cents), lang)}));
     if let (Some(price), Some(min)) = (ev.group_price_cents, ev.group_min_quantity) {
-        tiers.push(json!({"label": i18n::text(lang, "city.group", &[("count", &min.to_string())]), "price": Cents(price).format(lang)}));
+        tiers.push(json!({"label": i18n::text(lang, "city.group", &[("count", &min.to_string())]), "price": money(Cents(price), lang)}));
     }
-    json!({
+    Ok(json!({
         "id": ev.id,
         "city": city,
         "city_slug": d.city.slug,
         "city_url": paths::city(&d.city.slug, lang),
         "book_url": paths::booking_form(ev.id, lang),
         "book_label": i18n::text(lang, "city.book", &[("city", &city)]),
-        "date": event_date(d, lang),
-        "time": event_time(d, lang),
+        "date": event_date(d, lang)?,
+        "time": event_time(d, lang)?,
         "starts_at": ev.starts_at.to_rfc3339(),
         "venue": d.venue.name,
         "address": d.venue.address,
         "postal_code": d.venue.postal_code,
-        "price": current_unit_price(d).format(lang),
+        "price": money(current_unit_price(d), lang),
         "plus_taxes": i18n::text(lang, "common.plus_taxes", &[]),
-        "taxes_line": taxes_line(d, lang),
+        "taxes_line": taxes_line(d, lang)?,
         "tiers": tiers,
         "available": s.available,
         "capacity": s.capacity,
@@ -113,7 +112,7 @@ pub fn event_view(state: &AppState, d: &CityEventDetails, lang: Language) -> Val
         "on_sale": on_sale,
         "sold_out": sold_out,
         "bookable": on_sale && !sold_out,
-    })
+    }))
 }
 
 /// schema.org `Event` for search engines: date, venue, price and whether seats remain.
@@ -131,8 +130,8 @@ pub fn event_jsonld(state: &AppState, d: &CityEventDetails, lang: Language, base
         "@context": "https://schema.org",
         "@type": "Event",
         "name": i18n::text(lang, "city.title", &[("city", &city)]),
-        "startDate": d.event.starts_at.with_timezone(&zone(d)).to_rfc3339(),
-        "endDate": d.event.ends_at.with_timezone(&zone(d)).to_rfc3339(),
+        "startDate": d.event.starts_at.with_timezone(&d.event.time_zone).to_rfc3339(),
+        "endDate": d.event.ends_at.with_timezone(&d.event.time_zone).to_rfc3339(),
         "eventStatus": "https://schema.org/EventScheduled",
         "eventAttendanceMode": "https://schema.org/OfflineEventAttendanceMode",
         "inLanguage": "en",
@@ -164,7 +163,7 @@ pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let ctx = PageCtx::new(&req, &state);
     let lang = ctx.lang;
     let list = events(&state, lang).await?;
-    let cards: Vec<Value> = list.iter().map(|d| event_view(&state, d, lang)).collect();
+    let cards = list.iter().map(|d| event_view(&state, d, lang)).collect::<Result<Vec<_>, _>>()?;
     let mut meta = Meta::from_locale(lang, "home", &[]);
     let base = state.settings.frontend_url.trim_end_matches('/').to_owned();
     meta.jsonld = Some(Value::Array(list.iter().map(|d| event_jsonld(&state, d, lang, &base)).collect()));
@@ -183,17 +182,17 @@ async fn list_page(req: HttpRequest, state: web::Data<AppState>, page: Page) -> 
     let ctx = PageCtx::new(&req, &state);
     let lang = ctx.lang;
     let list = events(&state, lang).await?;
-    let cards: Vec<Value> = list
+    let cards = list
         .iter()
         .map(|d| {
-            let mut v = event_view(&state, d, lang);
+            let mut v = event_view(&state, d, lang)?;
             if page == Page::Book {
                 let city = v["city"].as_str().unwrap_or_default().to_owned();
                 v["book_label"] = json!(i18n::text(lang, "book.choose", &[("city", &city)]));
             }
-            v
+            Ok(v)
         })
-        .collect();
+        .collect::<Result<Vec<_>, PageError>>()?;
     ctx.ok(page.id(), Some(page), Meta::from_locale(lang, page.id(), &[]), json!({"events": cards}))
 }
 
@@ -203,14 +202,14 @@ pub async fn city(req: HttpRequest, state: web::Data<AppState>, slug: web::Path<
     let list: Vec<CityEventDetails> = events(&state, lang).await?.into_iter().filter(|d| d.city.slug == slug.0).collect();
     let Some(first) = list.first() else { return Err(PageError::not_found(lang)) };
     let name = city_name(first, lang);
-    let mut meta = Meta::from_locale(lang, "city", &[("city", &name), ("date", &event_date(first, lang)), ("venue", &first.venue.name)]);
+    let mut meta = Meta::from_locale(lang, "city", &[("city", &name), ("date", &event_date(first, lang)?), ("venue", &first.venue.name)]);
     let base = state.settings.frontend_url.trim_end_matches('/').to_owned();
     meta.jsonld = Some(Value::Array(list.iter().map(|d| event_jsonld(&state, d, lang, &base)).collect()));
     // The city page shows each date's seats: a view for the back office's funnel.
     for d in &list {
         state.views.record(d.event.id);
     }
-    let views: Vec<Value> = list.iter().map(|d| event_view(&state, d, lang)).collect();
+    let views = list.iter().map(|d| event_view(&state, d, lang)).collect::<Result<Vec<_>, _>>()?;
     ctx.ok("city", Some(Page::Cities), meta, json!({"city": name, "events": views, "cities_url": Page::Cities.url(lang)}))
 }
 
@@ -219,9 +218,12 @@ pub async fn pricing(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
     let lang = ctx.lang;
     let list = events(&state, lang).await?;
     let price = |f: &dyn Fn(&CityEventDetails) -> Option<i64>| -> String {
-        list.iter().filter_map(f).min().map(|c| Cents(c).format(lang)).unwrap_or_else(|| "—".to_owned())
+        list.iter().filter_map(f).min().map(|c| money(Cents(c), lang)).unwrap_or_else(|| "—".to_owned())
     };
-    let taxes: Vec<Value> = list.iter().map(|d| json!({"city": city_name(d, lang), "taxes": taxes_line(d, lang)})).collect();
+    let taxes = list
+        .iter()
+        .map(|d| Ok(json!({"city": city_name(d, lang), "taxes": taxes_line(d, lang)?})))
+        .collect::<Result<Vec<Value>, PageError>>()?;
     let body = json!({
         "early_bird": price(&|d| d.event.early_bird_price_cents),
         "regular": price(&|d| Some(d.event.regular_price_cents)),

@@ -3,17 +3,14 @@
 //! booking" look-up the e-mails link to, and the analytics consent form.
 //!
 //! Booking pages are reached through a link carrying `k`, an HMAC of the reference under the
-//! server's secret: the address itself is the proof, as in the e-mails, and a reference alone
-//! (printed on badges) reveals nothing.
+//! server's secret (`domain::tokens::booking_key`): the address itself is the proof, as in the
+//! e-mails, and a reference alone (printed on badges) reveals nothing.
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
-use chrono_tz::Tz;
-use hmac::{Hmac, KeyInit, Mac};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use sha2::Sha256;
 
 use super::booking_form::{see_other, FormValues, FORM_LIMIT};
 use super::catalogue::{city_name, event_date, event_time};
@@ -23,29 +20,14 @@ use super::page::{consent_cookie, Meta, PageCtx, PageError};
 use super::paths;
 use crate::api::payments::pay_with_test_card;
 use crate::api::AppState;
+use crate::calendar::{self, BookingDay};
 use crate::db;
 use crate::db::catalogue::CityEventDetails;
 use crate::db::models::{AttendeeRow, BookingRow};
 use crate::domain::taxes::TaxLine;
-use crate::domain::{BookingReference, BookingStatus, Cents, Email, EmailKind, Language};
-use crate::email::dispatch::{booking_context, EmailSettings};
-use crate::email::render::format_tax_rate;
-
-fn mac(secret: &str, reference: &str) -> Hmac<Sha256> {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
-    mac.update(b"booking-page:");
-    mac.update(reference.as_bytes());
-    mac
-}
-
-/// The `k` of a booking's pages.
-pub fn booking_key(secret: &str, reference: &str) -> String {
-    hex::encode(mac(secret, reference).finalize().into_bytes())
-}
-
-fn key_matches(secret: &str, reference: &str, key: &str) -> bool {
-    hex::decode(key).ok().is_some_and(|sig| mac(secret, reference).verify_slice(&sig).is_ok())
-}
+use crate::domain::tokens::{booking_key, booking_key_matches};
+use crate::domain::{BookingReference, BookingStatus, Cents, Email, Language};
+use crate::i18n::money;
 
 #[derive(Deserialize)]
 pub struct KeyQuery {
@@ -63,7 +45,7 @@ struct Loaded {
 /// The booking behind a signed link; the same 404 page for a wrong key or an unknown reference.
 async fn load(state: &AppState, lang: Language, reference: &str, key: &str) -> Result<Loaded, PageError> {
     let reference = BookingReference::parse(reference).map_err(|_| PageError::not_found(lang))?;
-    if !key_matches(state.settings.secret_key.expose(), reference.as_str(), key) {
+    if !booking_key_matches(state.settings.secret_key.expose(), reference.as_str(), key) {
         return Err(PageError::not_found(lang));
     }
     let mut conn = db::connection(&state.pool).await.map_err(|e| PageError::from_api(lang, e.into()))?;
@@ -85,7 +67,8 @@ async fn load(state: &AppState, lang: Language, reference: &str, key: &str) -> R
 
 /// Summary lines shared by the checkout and confirmation pages: the receipt with each tax line
 /// and the organiser's registration number.
-fn receipt(l: &Loaded, lang: Language) -> Value {
+fn receipt(l: &Loaded, lang: Language) -> Result<Value, PageError> {
+    let formats = i18n::formats(lang)?;
     let b = &l.booking;
     let taxes: Vec<TaxLine> = serde_json::from_value(b.taxes.clone()).unwrap_or_default();
     let taxes: Vec<Value> = taxes
@@ -93,26 +76,26 @@ fn receipt(l: &Loaded, lang: Language) -> Value {
         .map(|t| {
             let label = if lang == Language::Fr { &t.label_fr } else { &t.label_en };
             json!({
-                "label": format!("{label} ({})", format_tax_rate(t.rate_per_100k, lang)),
+                "label": format!("{label} ({})", formats.tax_rate(t.rate_per_100k)),
                 "registration": t.registration_number,
-                "amount": Cents(t.amount_cents).format(lang),
+                "amount": money(Cents(t.amount_cents), lang),
             })
         })
         .collect();
-    json!({
+    Ok(json!({
         "reference": b.reference,
         "event": {
             "city": city_name(&l.details, lang),
-            "date": event_date(&l.details, lang),
-            "time": event_time(&l.details, lang),
+            "date": event_date(&l.details, lang)?,
+            "time": event_time(&l.details, lang)?,
             "venue": l.details.venue.name,
         },
-        "seats_line": i18n::text(lang, "checkout.seats_line", &[("quantity", &b.quantity.to_string()), ("unit_price", &Cents(b.unit_price_cents).format(lang))]),
-        "subtotal": Cents(b.subtotal_cents).format(lang),
-        "discount": if b.discount_cents > 0 { Some(Cents(b.discount_cents).format(lang)) } else { None },
+        "seats_line": i18n::text(lang, "checkout.seats_line", &[("quantity", &b.quantity.to_string()), ("unit_price", &money(Cents(b.unit_price_cents), lang))]),
+        "subtotal": money(Cents(b.subtotal_cents), lang),
+        "discount": if b.discount_cents > 0 { Some(money(Cents(b.discount_cents), lang)) } else { None },
         "taxes": taxes,
-        "total": Cents(b.total_cents).format(lang),
-    })
+        "total": money(Cents(b.total_cents), lang),
+    }))
 }
 
 fn merge(mut a: Value, b: Value) -> Value {
@@ -122,10 +105,9 @@ fn merge(mut a: Value, b: Value) -> Value {
     a
 }
 
-fn local_time(l: &Loaded, lang: Language) -> String {
-    let tz: Tz = l.details.event.time_zone.parse().unwrap_or(chrono_tz::America::Toronto);
-    let at = l.booking.hold_expires_at.with_timezone(&tz);
-    crate::email::render::format_time(at.time(), lang)
+/// When the hold ends, in the venue's zone.
+fn local_time(l: &Loaded, lang: Language) -> Result<String, PageError> {
+    Ok(i18n::formats(lang)?.time(l.booking.hold_expires_at.with_timezone(&l.details.event.time_zone).time()))
 }
 
 async fn render_checkout(
@@ -140,7 +122,7 @@ async fn render_checkout(
     let state = ctx.state;
     let b = &l.booking;
     let payable = l.status == BookingStatus::Held;
-    let total = Cents(b.total_cents).format(lang);
+    let total = money(Cents(b.total_cents), lang);
     let mut body = json!({
         "payable": payable,
         "paid": l.status == BookingStatus::Confirmed,
@@ -149,7 +131,7 @@ async fn render_checkout(
         "restart_url": paths::booking_form(b.city_event_id, lang),
         "expires_at": b.hold_expires_at.to_rfc3339(),
         "minutes_left": format!("{}:{:02}", (b.hold_expires_at - Utc::now()).num_minutes().max(0), (b.hold_expires_at - Utc::now()).num_seconds().max(0) % 60),
-        "hold_text": i18n::text(lang, "checkout.hold", &[("time", &local_time(l, lang))]),
+        "hold_text": i18n::text(lang, "checkout.hold", &[("time", &local_time(l, lang)?)]),
         "pay_label": i18n::text(lang, "checkout.pay", &[("total", &total)]),
         "test_mode": state.stripe_stand_in.is_some(),
         "card_number": card_number,
@@ -165,7 +147,7 @@ async fn render_checkout(
         body["client_secret"] = json!(intent.client_secret);
     }
     let meta = Meta::from_locale(lang, "checkout", &[]).private();
-    ctx.render(status, "checkout", None, meta, merge(body, receipt(l, lang)))
+    ctx.render(status, "checkout", None, meta, merge(body, receipt(l, lang)?))
 }
 
 pub async fn checkout(
@@ -260,7 +242,7 @@ pub async fn confirmation(
         "checkout_url": paths::checkout(&b.reference, &query.k, lang),
     });
     let meta = Meta::from_locale(lang, "confirmation", &[]).private();
-    let mut res = ctx.ok("confirmation", None, meta, merge(body, receipt(&l, lang)))?;
+    let mut res = ctx.ok("confirmation", None, meta, merge(body, receipt(&l, lang)?))?;
     if l.status == BookingStatus::Held {
         // Without JavaScript the page still follows the webhook: the browser reloads it.
         res.headers_mut().insert(header::REFRESH, header::HeaderValue::from_static("3"));
@@ -292,13 +274,28 @@ pub async fn calendar(
     if l.status != BookingStatus::Confirmed {
         return Err(PageError::not_found(lang));
     }
-    let settings = EmailSettings::from(state.settings.as_ref());
-    let ctx = booking_context(&settings, EmailKind::Confirmation, lang, None, &l.booking, &l.details, &l.people);
+    let settings = &state.settings;
+    let city = city_name(&l.details, lang);
+    let manage_url = format!("{}{}", settings.frontend_url.trim_end_matches('/'), paths::manage(&l.booking.reference, lang));
+    // The same file as the confirmation mail's attachment.
+    let day = BookingDay {
+        language: lang,
+        reference: &l.booking.reference,
+        city: &city,
+        venue_name: &l.details.venue.name,
+        venue_address: &l.details.venue.address,
+        venue_postal_code: &l.details.venue.postal_code,
+        starts_at: l.details.event.starts_at,
+        ends_at: l.details.event.ends_at,
+        manage_url: &manage_url,
+        organiser_name: &settings.email_from_name,
+        support_email: &settings.support_email,
+    };
     Ok(HttpResponse::Ok()
         .content_type("text/calendar; charset=utf-8")
         .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}.ics\"", l.booking.reference)))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .body(crate::email::ics::calendar(&ctx)))
+        .body(calendar::calendar(&day)))
 }
 
 /// The "manage my booking" address the e-mails carry: asks for the buyer's e-mail, then goes to
@@ -319,7 +316,7 @@ fn render_manage(
     let reference = BookingReference::parse(reference).map_err(|_| PageError::not_found(lang))?;
     let body = json!({
         "headline": i18n::text(lang, "manage.headline", &[("reference", reference.as_str())]),
-        "action": format!("/{}/bookings/{}", lang.as_str(), reference.as_str()),
+        "action": paths::manage(reference.as_str(), lang),
         "error": error,
         "email": email,
     });

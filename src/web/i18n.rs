@@ -1,56 +1,47 @@
-//! The site's words: the `web` part of `locales/{fr,en}.json`, compiled in. Templates receive the
-//! whole tree of the page's language as `t`; handlebars' strict mode turns a key missing from it
-//! into an error, which the page tests catch, and `email::render::missing_locale_keys` fails when
-//! one language has a key the other lacks.
-
-use std::sync::OnceLock;
+//! The site's words: the `web` section of the locale store (`crate::i18n`). Templates receive the
+//! section of the page's language as `t`; handlebars' strict mode turns a key missing from it
+//! into an error, which the page tests catch, and `i18n::missing_keys` fails when one language
+//! has a key the other lacks.
 
 use serde_json::Value;
 
+use super::page::PageError;
 use crate::domain::Language;
+use crate::i18n::{self, Locale};
 
-struct Trees {
-    fr: Value,
-    en: Value,
-}
-
-fn trees() -> &'static Trees {
-    static T: OnceLock<Trees> = OnceLock::new();
-    T.get_or_init(|| {
-        let load = |raw: &str| -> Value {
-            let v: Value = serde_json::from_str(raw).expect("locales/*.json are valid JSON (checked by tests)");
-            v.get("web").cloned().expect("locales have a `web` section")
-        };
-        Trees { fr: load(include_str!("../../locales/fr.json")), en: load(include_str!("../../locales/en.json")) }
-    })
-}
-
-/// The `web` strings of one language.
+/// The `web` strings of one language, shared. Should the store ever fail to load, an empty tree:
+/// the strict templates then fail and the visitor gets the error page, not a crash.
 pub fn tree(lang: Language) -> &'static Value {
-    match lang {
-        Language::Fr => &trees().fr,
-        Language::En => &trees().en,
-    }
-}
-
-/// One string by dotted path (`availability.left`), `{{name}}` placeholders filled from `vars`.
-/// A missing key yields the path itself, visibly wrong rather than a failed page.
-pub fn text(lang: Language, path: &str, vars: &[(&str, &str)]) -> String {
-    let mut node = tree(lang);
-    for part in path.split('.') {
-        match node.get(part) {
-            Some(n) => node = n,
-            None => {
-                tracing::error!(path, "missing locale key");
-                return path.to_owned();
-            }
+    static NOTHING: Value = Value::Null;
+    match i18n::locale(lang).and_then(|l| l.section("web")) {
+        Ok(tree) => tree,
+        Err(e) => {
+            tracing::error!(error = %e, "no locale strings for the site");
+            &NOTHING
         }
     }
-    let mut s = node.as_str().unwrap_or(path).to_owned();
-    for (name, value) in vars {
-        s = s.replace(&format!("{{{{{name}}}}}"), value);
+}
+
+/// One string by dotted path under `web` (`availability.left`), `{{name}}` placeholders filled
+/// from `vars`. A missing key or value yields the path itself, visibly wrong rather than a failed
+/// page.
+pub fn text(lang: Language, path: &str, vars: &[(&str, &str)]) -> String {
+    match i18n::locale(lang).and_then(|l| l.text(&format!("web.{path}"), &vars)) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, path, "missing locale string");
+            path.to_owned()
+        }
     }
-    s
+}
+
+/// The formats of a language (dates, times, money…) for a page; the error page when the store
+/// cannot be had.
+pub fn formats(lang: Language) -> Result<&'static Locale, PageError> {
+    i18n::locale(lang).map_err(|e| {
+        tracing::error!(error = %e, "no locale formats for the site");
+        PageError::internal(lang)
+    })
 }
 
 /// Seats left, as a visitor reads it: "Complet", "Dernière place !", "Plus que 4 places !"…

@@ -101,6 +101,11 @@ pub fn calendar(reference: &str, key: &str, lang: Language) -> String {
     format!("/{}/confirmation/{reference}/calendar.ics?k={key}", lang.as_str())
 }
 
+/// "My booking": the address the mails and the calendar file link to (it asks for the e-mail).
+pub fn manage(reference: &str, lang: Language) -> String {
+    format!("/{}/bookings/{reference}", lang.as_str())
+}
+
 /// The same page in the other language: the first segment swapped and the page's slug
 /// translated; an address it cannot map goes to the other language's home page.
 pub fn translate(path: &str, to: Language) -> String {

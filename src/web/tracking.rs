@@ -1,5 +1,5 @@
 //! `/e/o/<token>.gif` (opens) and `/e/c/<token>?u=<url>` (clicks): the project's own tracking,
-//! independent of the transport. Tokens are signed (see `email::tracking`); a forged one changes
+//! independent of the transport. Tokens are signed (see `domain::tokens`); a forged one changes
 //! nothing and never redirects.
 
 use actix_web::http::header;
@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::api::AppState;
 use crate::db;
-use crate::email::tracking;
+use crate::domain::tokens;
 use crate::error::ApiError;
 
 /// A transparent 1×1 GIF.
@@ -29,7 +29,7 @@ fn not_found() -> ApiError {
 async fn open(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let token = path.into_inner();
     let token = token.strip_suffix(".gif").unwrap_or(&token);
-    let id = tracking::verify_open(state.settings.secret_key.expose(), token).ok_or_else(not_found)?;
+    let id = tokens::verify_open(state.settings.secret_key.expose(), token).ok_or_else(not_found)?;
     let mut conn = db::connection(&state.pool).await?;
     if !db::emails::record_open(&mut conn, id, Utc::now()).await? {
         return Err(not_found());
@@ -44,7 +44,7 @@ struct Target {
 
 async fn click(state: web::Data<AppState>, path: web::Path<String>, query: web::Query<Target>) -> Result<HttpResponse, ApiError> {
     let target = query.into_inner().u.ok_or_else(not_found)?;
-    let id = tracking::verify_click(state.settings.secret_key.expose(), &path, &target).ok_or_else(not_found)?;
+    let id = tokens::verify_click(state.settings.secret_key.expose(), &path, &target).ok_or_else(not_found)?;
     let mut conn = db::connection(&state.pool).await?;
     if !db::emails::record_click(&mut conn, id, Utc::now()).await? {
         return Err(not_found());

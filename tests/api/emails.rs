@@ -189,7 +189,7 @@ async fn open_and_click_routes_record_and_refuse_forgeries() {
     let forged = format!("/e/o/{id}.{}.gif", "0".repeat(64));
     assert_eq!(no_redirect.get(app.url(&forged)).send().await.unwrap().status().as_u16(), 404);
     assert_eq!(app.db.scalar(&format!("SELECT count(*) FROM email_campaigns WHERE id = {id} AND opened_at IS NULL")), 1);
-    let open = format!("/e/o/{}.gif", billetterie::email::tracking::open_token(&secret, id));
+    let open = format!("/e/o/{}.gif", billetterie::domain::tokens::open_token(&secret, id));
     let res = no_redirect.get(app.url(&open)).send().await.unwrap();
     assert_eq!((res.status().as_u16(), res.headers()["content-type"].to_str().unwrap()), (200, "image/gif"));
     assert_eq!(
@@ -198,7 +198,7 @@ async fn open_and_click_routes_record_and_refuse_forgeries() {
     );
 
     let target = "https://billetterie.example/fr/resources";
-    let token = billetterie::email::tracking::click_token(&secret, id, target);
+    let token = billetterie::domain::tokens::click_token(&secret, id, target);
     let evil = no_redirect.get(app.url(&format!("/e/c/{token}?u=https%3A%2F%2Fevil.example%2F"))).send().await.unwrap();
     assert_eq!(evil.status().as_u16(), 404, "a token for one link cannot redirect elsewhere");
     let no_target = no_redirect.get(app.url(&format!("/e/c/{token}"))).send().await.unwrap();

@@ -1,33 +1,55 @@
-//! The calendar file attached to a confirmation (RFC 5545, `METHOD:PUBLISH`): times in UTC, CRLF
-//! line endings, lines folded at 75 octets, text values escaped.
+//! The calendar file of a booking's day (RFC 5545, `METHOD:PUBLISH`), attached to the
+//! confirmation mail and offered by the confirmation page: times in UTC, CRLF line endings, lines
+//! folded at 75 octets, text values escaped. Its summary and description are locale strings
+//! (`email.ics`).
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::render::{locale_text, EmailContext};
+use crate::domain::Language;
+use crate::i18n;
+
+/// What the calendar file says about a booking's day.
+#[derive(Debug, Clone, Copy)]
+pub struct BookingDay<'a> {
+    pub language: Language,
+    /// e.g. `MTL-7KQ2-M9XD`; also the event's `UID`.
+    pub reference: &'a str,
+    /// Already in `language`.
+    pub city: &'a str,
+    pub venue_name: &'a str,
+    pub venue_address: &'a str,
+    pub venue_postal_code: &'a str,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    /// The booking page (view, how to cancel).
+    pub manage_url: &'a str,
+    pub organiser_name: &'a str,
+    pub support_email: &'a str,
+}
 
 /// The `.ics` text of the booking's day, stamped now.
-pub fn calendar(ctx: &EmailContext) -> String {
-    calendar_at(ctx, Utc::now())
+pub fn calendar(day: &BookingDay<'_>) -> String {
+    calendar_at(day, Utc::now())
 }
 
 /// The same, stamped at `stamp` (the `DTSTAMP`), for reproducible output.
-pub fn calendar_at(ctx: &EmailContext, stamp: DateTime<Utc>) -> String {
-    let lang = ctx.language;
+pub fn calendar_at(day: &BookingDay<'_>, stamp: DateTime<Utc>) -> String {
+    let lang = day.language;
     let language = format!("{}-CA", lang.as_str());
-    let vars = json!({"city": ctx.city_name, "reference": ctx.booking_reference, "manage_url": ctx.manage_url});
+    let vars = json!({"city": day.city, "reference": day.reference, "manage_url": day.manage_url});
+    let text = |path: &str| i18n::locale(lang).and_then(|l| l.text(path, &vars));
     // The strings are compiled in and checked by the tests; should one ever fail, the file still
     // carries the facts.
-    let summary = locale_text(lang, "email.ics.summary", &vars).unwrap_or_else(|_| ctx.city_name.clone());
-    let description =
-        locale_text(lang, "email.ics.description", &vars).unwrap_or_else(|_| format!("{}\n{}", ctx.booking_reference, ctx.manage_url));
-    let location = [ctx.venue_name.as_str(), ctx.venue_address.as_str(), ctx.venue_postal_code.as_str()]
+    let summary = text("email.ics.summary").unwrap_or_else(|_| day.city.to_owned());
+    let description = text("email.ics.description").unwrap_or_else(|_| format!("{}\n{}", day.reference, day.manage_url));
+    let location = [day.venue_name, day.venue_address, day.venue_postal_code]
         .iter()
         .map(|s| s.trim())
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join(", ");
-    let organiser = ctx.organiser_name.replace('"', "");
+    let organiser = day.organiser_name.replace('"', "");
 
     let lines = [
         "BEGIN:VCALENDAR".to_owned(),
@@ -36,15 +58,15 @@ pub fn calendar_at(ctx: &EmailContext, stamp: DateTime<Utc>) -> String {
         "CALSCALE:GREGORIAN".to_owned(),
         "METHOD:PUBLISH".to_owned(),
         "BEGIN:VEVENT".to_owned(),
-        format!("UID:{}@billetterie", ctx.booking_reference),
+        format!("UID:{}@billetterie", day.reference),
         format!("DTSTAMP:{}", utc(stamp)),
-        format!("DTSTART:{}", utc(ctx.starts_at)),
-        format!("DTEND:{}", utc(ctx.ends_at)),
+        format!("DTSTART:{}", utc(day.starts_at)),
+        format!("DTEND:{}", utc(day.ends_at)),
         format!("SUMMARY;LANGUAGE={language}:{}", escape_text(&summary)),
         format!("LOCATION;LANGUAGE={language}:{}", escape_text(&location)),
         format!("DESCRIPTION;LANGUAGE={language}:{}", escape_text(&description)),
-        format!("URL:{}", ctx.manage_url),
-        format!("ORGANIZER;CN=\"{organiser}\":mailto:{}", ctx.support_email),
+        format!("URL:{}", day.manage_url),
+        format!("ORGANIZER;CN=\"{organiser}\":mailto:{}", day.support_email),
         "STATUS:CONFIRMED".to_owned(),
         "SEQUENCE:0".to_owned(),
         "TRANSP:OPAQUE".to_owned(),

@@ -1,0 +1,173 @@
+//! Bookings: the search, one booking, and what the organiser can do to it (resend the
+//! confirmation, edit attendees, cancel, refund, move).
+
+use std::collections::HashMap;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{after, api_error_page, language, money, render, see_other, text, text_with, toronto, Empty};
+use crate::admin::bookings::{self as svc, AttendeeEdit, SearchQuery};
+use crate::admin::city_events as events;
+use crate::admin::session::{AdminForm, AdminSession};
+use crate::api::AppState;
+use crate::domain::url::percent_encode;
+use crate::error::ApiError;
+
+async fn event_labels(state: &AppState) -> Result<Vec<(i64, String, String)>, ApiError> {
+    Ok(events::list(state).await?.into_iter().map(|e| (e.id, format!("{} {}", e.city, &e.local_start[..10]), e.status)).collect())
+}
+
+const STATUSES: [&str; 6] = ["held", "confirmed", "cancelled", "expired", "refunded", "moved"];
+
+#[derive(Debug, Default, Deserialize)]
+pub struct BookingsQuery {
+    q: Option<String>,
+    city_event_id: Option<String>,
+    status: Option<String>,
+    page: Option<i64>,
+}
+
+pub async fn bookings(req: HttpRequest, state: web::Data<AppState>, who: AdminSession, q: web::Query<BookingsQuery>) -> HttpResponse {
+    let lang = language(&req);
+    let q = q.into_inner();
+    let city_event_id = q.city_event_id.as_deref().and_then(|s| s.parse::<i64>().ok());
+    let page = q.page.unwrap_or(1).max(1);
+    let search = SearchQuery { q: q.q.clone(), city_event_id, status: q.status.clone().filter(|s| !s.is_empty()), page: Some(page) };
+    let (rows, labels) = match (svc::search(&state, &search).await, event_labels(&state).await) {
+        (Ok(r), Ok(l)) => (r, l),
+        (Err(e), _) | (_, Err(e)) => return api_error_page(&req, &state, &who, e),
+    };
+    let label_of = |id: i64| labels.iter().find(|l| l.0 == id).map(|l| l.1.clone()).unwrap_or_default();
+    let link = |p: i64| {
+        format!(
+            "/admin/bookings?q={}&city_event_id={}&status={}&page={p}",
+            percent_encode(q.q.as_deref().unwrap_or("")),
+            city_event_id.map(|i| i.to_string()).unwrap_or_default(),
+            percent_encode(q.status.as_deref().unwrap_or(""))
+        )
+    };
+    let body = json!({
+        "q": q.q.clone().unwrap_or_default(),
+        "events": labels.iter().map(|l| json!({"id": l.0, "label": l.1, "selected": Some(l.0) == city_event_id})).collect::<Vec<_>>(),
+        "statuses": STATUSES.iter().map(|s| json!({"value": s, "selected": q.status.as_deref() == Some(*s)})).collect::<Vec<_>>(),
+        "rows": rows.iter().map(|b| json!({
+            "reference": b.reference, "status": b.status, "event": label_of(b.city_event_id),
+            "buyer": format!("{} {}", b.buyer_first_name, b.buyer_last_name), "email": b.buyer_email,
+            "quantity": b.quantity, "total": money(b.total_cents, lang), "created": toronto(Some(b.created_at)),
+        })).collect::<Vec<_>>(),
+        "previous": (page > 1).then(|| link(page - 1)),
+        "next": (rows.len() as i64 == svc::PAGE_SIZE).then(|| link(page + 1)),
+    });
+    render(&req, &state, Some(&who), "bookings", "bookings", &text(lang, "bookings.title"), body)
+}
+
+pub async fn booking(req: HttpRequest, state: web::Data<AppState>, who: AdminSession, path: web::Path<String>) -> HttpResponse {
+    let lang = language(&req);
+    let (d, labels) = match (svc::detail(&state, &path).await, event_labels(&state).await) {
+        (Ok(d), Ok(l)) => (d, l),
+        (Err(e), _) | (_, Err(e)) => return api_error_page(&req, &state, &who, e),
+    };
+    let b = &d.booking;
+    let held = b.status == "held";
+    let confirmed = b.status == "confirmed";
+    let refundable = confirmed && d.payments.iter().any(|p| p.status == "succeeded" && p.amount_refunded_cents < p.amount_cents);
+    let body = json!({
+        "b": b,
+        "event": labels.iter().find(|l| l.0 == b.city_event_id).map(|l| l.1.clone()).unwrap_or_default(),
+        "total": money(b.total_cents, lang),
+        "hold_expires": if held { toronto(Some(b.hold_expires_at)) } else { String::new() },
+        "confirmed_at": toronto(b.confirmed_at),
+        "moved_to": d.moved_to_reference,
+        "moved_from": d.moved_from_reference,
+        "editable": held || confirmed,
+        "can_resend": confirmed,
+        "can_cancel": held,
+        "can_refund": refundable,
+        "can_move": (held || confirmed) && !b.buyer_phone.is_empty(),
+        "targets": labels.iter().filter(|l| l.0 != b.city_event_id && l.2 == "on_sale").map(|l| json!({"id": l.0, "label": l.1})).collect::<Vec<_>>(),
+        "payments": d.payments.iter().map(|p| json!({
+            "payment_intent_id": p.payment_intent_id, "status": p.status, "amount": money(p.amount_cents, lang),
+            "refunded": money(p.amount_refunded_cents, lang), "flag": p.flagged_reason.clone().unwrap_or_default(),
+        })).collect::<Vec<_>>(),
+        "emails": d.emails.iter().map(|e| json!({
+            "kind": e.kind, "recipient_email": e.recipient_email, "status": e.status, "sent": toronto(e.sent_at),
+            "opened": toronto(e.opened_at), "clicked": toronto(e.clicked_at), "error": e.last_error.clone().unwrap_or_default(),
+        })).collect::<Vec<_>>(),
+        "history": d.history.iter().map(|h| json!({"at": toronto(Some(h.at)), "actor_email": h.actor_email, "action": h.action})).collect::<Vec<_>>(),
+    });
+    let title = text_with(lang, "booking.title", &[("reference", b.reference.as_str())]);
+    render(&req, &state, Some(&who), "booking", "bookings", &title, body)
+}
+
+fn booking_url(reference: &str) -> String {
+    format!("/admin/bookings/{}", percent_encode(reference))
+}
+
+pub async fn resend(state: web::Data<AppState>, who: AdminSession, path: web::Path<String>, _f: AdminForm<Empty>) -> HttpResponse {
+    after(&booking_url(&path), svc::resend_confirmation(&state, &who, &path).await.map(|_| ()), "done")
+}
+
+pub async fn cancel(state: web::Data<AppState>, who: AdminSession, path: web::Path<String>, _f: AdminForm<Empty>) -> HttpResponse {
+    after(&booking_url(&path), svc::cancel(&state, &who, &path).await.map(|_| ()), "done")
+}
+
+/// `first_name_<seat>`, `last_name_<seat>`, `email_<seat>` for every seat.
+pub async fn attendees(
+    state: web::Data<AppState>,
+    who: AdminSession,
+    path: web::Path<String>,
+    f: AdminForm<HashMap<String, String>>,
+) -> HttpResponse {
+    let mut positions: Vec<i32> =
+        f.0.keys()
+            .filter_map(|k| k.strip_prefix("first_name_").or_else(|| k.strip_prefix("last_name_")))
+            .filter_map(|p| p.parse().ok())
+            .collect();
+    positions.sort_unstable();
+    positions.dedup();
+    let edits: Vec<AttendeeEdit> = positions
+        .into_iter()
+        .map(|p| AttendeeEdit {
+            position: p,
+            first_name: f.0.get(&format!("first_name_{p}")).cloned(),
+            last_name: f.0.get(&format!("last_name_{p}")).cloned(),
+            email: f.0.get(&format!("email_{p}")).cloned(),
+        })
+        .collect();
+    after(&booking_url(&path), svc::edit_attendees(&state, &who, &path, &edits).await.map(|_| ()), "saved")
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RefundForm {
+    #[serde(default)]
+    amount_cents: String,
+}
+
+pub async fn refund(state: web::Data<AppState>, who: AdminSession, path: web::Path<String>, f: AdminForm<RefundForm>) -> HttpResponse {
+    let amount = match f.0.amount_cents.trim() {
+        "" => Ok(None),
+        s => s
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| ApiError::unprocessable("invalid_amount", "amount_cents", "Give a whole number of cents.")),
+    };
+    let result = match amount {
+        Ok(a) => svc::refund(&state, &who, &path, a).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    after(&booking_url(&path), result, "done")
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MoveForm {
+    city_event_id: i64,
+}
+
+pub async fn move_booking(state: web::Data<AppState>, who: AdminSession, path: web::Path<String>, f: AdminForm<MoveForm>) -> HttpResponse {
+    match svc::move_booking(&state, &who, &path, f.0.city_event_id).await {
+        Ok(d) => see_other(&format!("{}?notice=done", booking_url(&d.booking.reference))),
+        Err(e) => after(&booking_url(&path), Err(e), "done"),
+    }
+}

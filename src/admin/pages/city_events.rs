@@ -1,0 +1,155 @@
+//! City events: the list with the creation form, one city event (edit, open or close sales, its
+//! waiting list).
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{after, api_error_page, language, local, render, see_other, text, Empty};
+use crate::admin::city_events::{self as events, CityEventInput};
+use crate::admin::session::{AdminForm, AdminSession};
+use crate::admin::waiting_list;
+use crate::api::AppState;
+use crate::db;
+use crate::error::ApiError;
+
+/// The city-event form as posted: empty fields are absent.
+#[derive(Debug, Deserialize)]
+pub struct EventForm {
+    venue_id: i64,
+    local_start: String,
+    local_end: String,
+    capacity: i32,
+    regular_price_cents: i64,
+    #[serde(default)]
+    early_bird_price_cents: String,
+    #[serde(default)]
+    early_bird_until_local: String,
+    #[serde(default)]
+    group_price_cents: String,
+    #[serde(default)]
+    group_min_quantity: String,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+impl EventForm {
+    fn input(self, city_id: Option<i64>) -> Result<CityEventInput, ApiError> {
+        fn opt<T: std::str::FromStr>(s: &str, field: &str) -> Result<Option<T>, ApiError> {
+            match s.trim() {
+                "" => Ok(None),
+                v => v.parse().map(Some).map_err(|_| ApiError::unprocessable("invalid_field", field, "Not a number.")),
+            }
+        }
+        Ok(CityEventInput {
+            city_id,
+            venue_id: self.venue_id,
+            local_start: self.local_start,
+            local_end: self.local_end,
+            capacity: self.capacity,
+            regular_price_cents: self.regular_price_cents,
+            early_bird_price_cents: opt(&self.early_bird_price_cents, "early_bird_price_cents")?,
+            early_bird_until_local: Some(self.early_bird_until_local).filter(|s| !s.trim().is_empty()),
+            group_price_cents: opt(&self.group_price_cents, "group_price_cents")?,
+            group_min_quantity: opt(&self.group_min_quantity, "group_min_quantity")?,
+            status: self.status,
+        })
+    }
+}
+
+pub async fn city_events(req: HttpRequest, state: web::Data<AppState>, who: AdminSession) -> HttpResponse {
+    let lang = language(&req);
+    let (list, venues) = match (events::list(&state).await, events::venues(&state).await) {
+        (Ok(l), Ok(v)) => (l, v),
+        (Err(e), _) | (_, Err(e)) => return api_error_page(&req, &state, &who, e),
+    };
+    let body = json!({
+        "events": list.iter().map(|e| {
+            let mut v = serde_json::to_value(e).unwrap_or_default();
+            v["status_label"] = json!(text(lang, &format!("city_events.statuses.{}", e.status)));
+            v
+        }).collect::<Vec<_>>(),
+        "venues": venues,
+        "blank": {"local_start": "", "local_end": "", "capacity": "", "regular_price_cents": "", "early_bird_price_cents": "",
+                  "early_bird_until_local": "", "group_price_cents": "", "group_min_quantity": ""},
+    });
+    render(&req, &state, Some(&who), "city_events", "city_events", &text(lang, "city_events.title"), body)
+}
+
+pub async fn create_city_event(state: web::Data<AppState>, who: AdminSession, f: AdminForm<EventForm>) -> HttpResponse {
+    let venue_id = f.0.venue_id;
+    let city_id = match db::connection(&state.pool).await {
+        Ok(mut conn) => db::admin::venue(&mut conn, venue_id).await.ok().flatten().map(|v| v.city_id),
+        Err(_) => None,
+    };
+    let result = match f.0.input(city_id) {
+        Ok(input) => events::create(&state, &who, &input).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(e) => see_other(&format!("/admin/city-events/{}?notice=created", e.id)),
+        Err(e) => after("/admin/city-events", Err(e), "created"),
+    }
+}
+
+pub async fn city_event(req: HttpRequest, state: web::Data<AppState>, who: AdminSession, path: web::Path<i64>) -> HttpResponse {
+    let lang = language(&req);
+    let id = *path;
+    let (e, venues, waiting) = match (events::get(&state, id).await, events::venues(&state).await, waiting_list::lines(&state, id).await) {
+        (Ok(e), Ok(v), Ok(w)) => (e, v, w),
+        (Err(err), _, _) | (_, Err(err), _) | (_, _, Err(err)) => return api_error_page(&req, &state, &who, err),
+    };
+    let tz = e.time_zone;
+    let body = json!({
+        "e": e,
+        "status_label": text(lang, &format!("city_events.statuses.{}", e.status)),
+        "on_sale": e.status == "on_sale",
+        "venues": venues.iter().filter(|v| v["city_id"] == e.city_id).map(|v| json!({"id": v["id"], "name": v["name"], "selected": v["id"] == e.venue_id})).collect::<Vec<_>>(),
+        "waiting": waiting.iter().enumerate().map(|(i, w)| json!({
+            "n": i + 1, "id": w.id, "first_name": w.first_name, "last_name": w.last_name, "email": w.email, "language": w.language,
+            "joined": local(w.created_at, tz), "state": w.state, "offer_reference": w.offer_reference,
+            "expires": w.offer_expires_at.map(|t| local(t, tz)).unwrap_or_default(), "waiting": w.state == "waiting",
+        })).collect::<Vec<_>>(),
+    });
+    let title = format!("{} — {}", e.city, e.local_start.replace('T', " "));
+    render(&req, &state, Some(&who), "city_event", "city_events", &title, body)
+}
+
+pub async fn update_city_event(
+    state: web::Data<AppState>,
+    who: AdminSession,
+    path: web::Path<i64>,
+    f: AdminForm<EventForm>,
+) -> HttpResponse {
+    let id = *path;
+    let result = match f.0.input(None) {
+        Ok(input) => events::update(&state, &who, id, &input).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    after(&format!("/admin/city-events/{id}"), result, "saved")
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SalesForm {
+    action: String,
+}
+
+pub async fn sales(state: web::Data<AppState>, who: AdminSession, path: web::Path<i64>, f: AdminForm<SalesForm>) -> HttpResponse {
+    let id = *path;
+    let result = match f.0.action.as_str() {
+        "open" => events::set_sales(&state, &who, id, true).await.map(|_| ()),
+        "close" => events::set_sales(&state, &who, id, false).await.map(|_| ()),
+        _ => Err(ApiError::unprocessable("invalid_action", "action", "open or close")),
+    };
+    after(&format!("/admin/city-events/{id}"), result, "done")
+}
+
+pub async fn remove_waiting(
+    state: web::Data<AppState>,
+    who: AdminSession,
+    path: web::Path<(i64, i64)>,
+    _f: AdminForm<Empty>,
+) -> HttpResponse {
+    let (id, entry) = path.into_inner();
+    after(&format!("/admin/city-events/{id}"), waiting_list::remove(&state, &who, id, entry).await, "done")
+}

@@ -1,0 +1,50 @@
+//! The dashboard: figures per city event, totals, the sales chart, mail results.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+
+use super::{api_error_page, language, money, render, text};
+use crate::admin::chart::ChartLabels;
+use crate::admin::dashboard;
+use crate::admin::session::AdminSession;
+use crate::api::AppState;
+
+pub async fn dashboard(req: HttpRequest, state: web::Data<AppState>, who: AdminSession) -> HttpResponse {
+    let lang = language(&req);
+    let d = match dashboard::build(&state).await {
+        Ok(d) => d,
+        Err(e) => return api_error_page(&req, &state, &who, e),
+    };
+    let pct = |p: Option<f64>| p.map(|v| format!("{v:.1} %")).unwrap_or_else(|| "—".to_owned());
+    let events: Vec<Value> = d
+        .city_events
+        .iter()
+        .map(|e| {
+            json!({
+                "id": e.city_event_id, "city": e.city, "date": e.local_date, "days_to_go": e.days_to_go,
+                "status": text(lang, &format!("city_events.statuses.{}", e.status)),
+                "capacity": e.capacity, "sold": e.sold, "held": e.held, "available": e.available, "waiting": e.waiting,
+                "gross": money(e.revenue.gross_cents, lang), "taxes": money(e.revenue.taxes_cents, lang),
+                "refunds": money(e.revenue.refunds_cents, lang), "net": money(e.revenue.net_cents, lang),
+                "views": e.funnel.availability_views, "bookings_held": e.funnel.bookings_held, "bookings_paid": e.funnel.bookings_paid,
+                "held_per_view": pct(e.funnel.held_per_view_pct), "paid_per_held": pct(e.funnel.paid_per_held_pct),
+                "paid_per_view": pct(e.funnel.paid_per_view_pct),
+            })
+        })
+        .collect();
+    let (title, daily, cumulative, empty) = (
+        text(lang, "dashboard.chart_title"),
+        text(lang, "dashboard.chart_daily"),
+        text(lang, "dashboard.chart_total"),
+        text(lang, "dashboard.chart_empty"),
+    );
+    let chart = dashboard::chart(&d, &ChartLabels { title: &title, daily: &daily, cumulative: &cumulative, empty: &empty });
+    let t = &d.totals;
+    let body = json!({
+        "events": events,
+        "totals": {"gross": money(t.gross_cents, lang), "taxes": money(t.taxes_cents, lang), "refunds": money(t.refunds_cents, lang), "net": money(t.net_cents, lang)},
+        "chart": chart,
+        "emails": d.emails,
+    });
+    render(&req, &state, Some(&who), "dashboard", "dashboard", &text(lang, "dashboard.title"), body)
+}

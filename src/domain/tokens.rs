@@ -1,0 +1,146 @@
+//! The signed links the server hands out, all HMAC-SHA256 under the server's secret and checked
+//! in constant time: whoever holds the link may use it, and nobody can make one.
+//!
+//! - booking pages: `k = hex HMAC(secret, "booking-page:<reference>")`, so a reference alone
+//!   (printed on badges) reveals nothing;
+//! - waiting-list offers: `<booking id>.<deadline as Unix seconds>.<hex HMAC(secret,
+//!   "waitlist-offer:<id>:<deadline>")>`, valid until the deadline;
+//! - mail tracking: `<campaign id>.<hex HMAC(secret, "open:<id>" | "click:<id>:<target url>")>`,
+//!   so nobody can mark someone else's mail as opened or turn the redirect into an open
+//!   redirector.
+
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+use uuid::Uuid;
+
+use super::Language;
+
+fn mac(secret: &str, message: &[u8]) -> Hmac<Sha256> {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    mac.update(message);
+    mac
+}
+
+fn sign(secret: &str, message: &str) -> String {
+    hex::encode(mac(secret, message.as_bytes()).finalize().into_bytes())
+}
+
+fn signature_matches(secret: &str, message: &str, signature: &str) -> bool {
+    hex::decode(signature).ok().is_some_and(|sig| mac(secret, message.as_bytes()).verify_slice(&sig).is_ok())
+}
+
+// -- booking pages ----------------------------------------------------------------------------------
+
+fn booking_message(reference: &str) -> String {
+    format!("booking-page:{reference}")
+}
+
+/// The `k` of a booking's pages (checkout, confirmation, calendar file).
+pub fn booking_key(secret: &str, reference: &str) -> String {
+    sign(secret, &booking_message(reference))
+}
+
+pub fn booking_key_matches(secret: &str, reference: &str, key: &str) -> bool {
+    signature_matches(secret, &booking_message(reference), key)
+}
+
+// -- waiting-list offers ------------------------------------------------------------------------------
+
+fn offer_message(booking_id: Uuid, deadline: i64) -> String {
+    format!("waitlist-offer:{booking_id}:{deadline}")
+}
+
+pub fn offer_token(secret: &str, booking_id: Uuid, deadline: DateTime<Utc>) -> String {
+    let at = deadline.timestamp();
+    format!("{}.{at}.{}", booking_id.simple(), sign(secret, &offer_message(booking_id, at)))
+}
+
+/// The booking and deadline of a valid token not yet past its deadline.
+pub fn verify_offer_token(secret: &str, token: &str, now: DateTime<Utc>) -> Option<(Uuid, DateTime<Utc>)> {
+    let mut parts = token.trim().splitn(3, '.');
+    let id: Uuid = parts.next()?.parse().ok()?;
+    let at: i64 = parts.next()?.parse().ok()?;
+    if !signature_matches(secret, &offer_message(id, at), parts.next()?) {
+        return None;
+    }
+    let deadline = DateTime::from_timestamp(at, 0)?;
+    (deadline > now).then_some((id, deadline))
+}
+
+/// The claim page of an offer, in the person's language.
+pub fn claim_url(base_url: &str, lang: Language, token: &str) -> String {
+    format!("{}/{}/waiting-list/claim?token={token}", base_url.trim_end_matches('/'), lang.as_str())
+}
+
+// -- mail tracking --------------------------------------------------------------------------------------
+
+fn campaign_token(secret: &str, id: i64, message: &str) -> String {
+    format!("{id}.{}", sign(secret, message))
+}
+
+/// The campaign id of a valid token.
+fn verify_campaign(secret: &str, token: &str, message_for: impl Fn(i64) -> String) -> Option<i64> {
+    let (id, sig) = token.split_once('.')?;
+    let id: i64 = id.parse().ok()?;
+    signature_matches(secret, &message_for(id), sig).then_some(id)
+}
+
+pub fn open_token(secret: &str, id: i64) -> String {
+    campaign_token(secret, id, &format!("open:{id}"))
+}
+
+pub fn verify_open(secret: &str, token: &str) -> Option<i64> {
+    verify_campaign(secret, token, |id| format!("open:{id}"))
+}
+
+pub fn click_token(secret: &str, id: i64, target: &str) -> String {
+    campaign_token(secret, id, &format!("click:{id}:{target}"))
+}
+
+pub fn verify_click(secret: &str, token: &str, target: &str) -> Option<i64> {
+    verify_campaign(secret, token, |id| format!("click:{id}:{target}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_verify_and_forgeries_do_not() {
+        let t = open_token("s3cret", 42);
+        assert_eq!(verify_open("s3cret", &t), Some(42));
+        assert_eq!(verify_open("other", &t), None, "another key");
+        assert_eq!(verify_open("s3cret", &t.replacen("42.", "43.", 1)), None, "another campaign");
+        assert_eq!(verify_open("s3cret", "42.zz"), None);
+        assert_eq!(verify_open("s3cret", "nonsense"), None);
+        let c = click_token("s3cret", 7, "https://example.ca/a");
+        assert_eq!(verify_click("s3cret", &c, "https://example.ca/a"), Some(7));
+        assert_eq!(verify_click("s3cret", &c, "https://evil.example/"), None, "the target is signed too");
+        assert_eq!(verify_open("s3cret", &c), None, "a click token is not an open token");
+    }
+
+    #[test]
+    fn booking_keys_are_bound_to_their_reference() {
+        let k = booking_key("s3cret", "MTL-7KQ2-M9XD");
+        assert!(booking_key_matches("s3cret", "MTL-7KQ2-M9XD", &k));
+        assert!(!booking_key_matches("s3cret", "MTL-7KQ2-M9XE", &k), "another reference");
+        assert!(!booking_key_matches("other", "MTL-7KQ2-M9XD", &k), "another key");
+        assert!(!booking_key_matches("s3cret", "MTL-7KQ2-M9XD", "not hex"));
+    }
+
+    #[test]
+    fn offer_tokens_are_signed_and_time_limited() {
+        let id = Uuid::new_v4();
+        let now = Utc::now();
+        let deadline = DateTime::from_timestamp((now + chrono::Duration::hours(24)).timestamp(), 0).unwrap();
+        let token = offer_token("s3cret", id, deadline);
+        assert_eq!(verify_offer_token("s3cret", &token, now), Some((id, deadline)));
+        assert_eq!(verify_offer_token("other", &token, now), None, "another key");
+        assert_eq!(verify_offer_token("s3cret", &token, deadline), None, "expired at the deadline");
+        let later = format!("{}.{}.{}", id.simple(), deadline.timestamp() + 3600, token.rsplit('.').next().unwrap());
+        assert_eq!(verify_offer_token("s3cret", &later, now), None, "the deadline cannot be pushed back");
+        assert_eq!(verify_offer_token("s3cret", "garbage", now), None);
+        assert!(claim_url("https://x.example/", Language::En, &token).starts_with("https://x.example/en/waiting-list/claim?token="));
+    }
+}

@@ -1,0 +1,132 @@
+//! What a mail knows about one booking, already in the mail's language and zone.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono_tz::Tz;
+
+use crate::calendar::BookingDay;
+use crate::domain::taxes::TaxLine;
+use crate::domain::{EmailKind, Language};
+
+/// Everything a mail says about one booking.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmailContext {
+    pub kind: EmailKind,
+    pub language: Language,
+    /// Greeting "Bonjour Marie," / "Hello Marie,"; generic greeting when `None` or blank.
+    pub recipient_first_name: Option<String>,
+    /// e.g. `MTL-7KQ2-M9XD`
+    pub booking_reference: String,
+    pub buyer_name: String,
+    pub quantity: i32,
+    /// One per seat; `None` is shown as "name to come" / « nom à venir ».
+    pub attendee_names: Vec<Option<String>>,
+    /// Already in the mail's language.
+    pub city_name: String,
+    pub venue_name: String,
+    pub venue_address: String,
+    pub venue_postal_code: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    /// Dates and times are shown in this zone, with its abbreviation (EDT / HAE…).
+    pub time_zone: Tz,
+    pub unit_price_cents: i64,
+    /// Unit price × quantity, before the discount.
+    pub subtotal_cents: i64,
+    pub discount_cents: i64,
+    pub taxes: Vec<TaxLine>,
+    pub total_cents: i64,
+    pub organiser_name: String,
+    /// The booking page (view, how to cancel).
+    pub manage_url: String,
+    /// J-30 documents; J+1 resources, online for 3 months.
+    pub resources_url: String,
+    /// J+1 feedback form.
+    pub feedback_url: String,
+    pub support_email: String,
+    /// J-1.
+    pub emergency_phone: String,
+    pub wifi_network: String,
+    pub wifi_password: String,
+    /// A confirmation for a booking made after the J-30/J-14/J-7 reminders went out: it also
+    /// carries their essentials (resources link, the day in brief, logistics).
+    pub confirmed_late: bool,
+    /// A waiting-list offer's deadline (its `manage_url` is then the claim link).
+    pub offer_expires_at: Option<DateTime<Utc>>,
+}
+
+impl EmailContext {
+    /// A realistic sample context for `billetterie emails preview <kind> --lang fr|en` and the
+    /// snapshot tests: Montréal, Friday 16 April 2027 from 9:00 to 16:30 EDT, 2 seats (one name to
+    /// come), GST and QST.
+    pub fn sample(kind: EmailKind, language: Language) -> Self {
+        let starts_at = chrono_tz::America::Toronto.with_ymd_and_hms(2027, 4, 16, 9, 0, 0).unwrap().with_timezone(&Utc);
+        let ends_at = chrono_tz::America::Toronto.with_ymd_and_hms(2027, 4, 16, 16, 30, 0).unwrap().with_timezone(&Utc);
+        let (unit, quantity) = (49_500_i64, 2_i32);
+        let subtotal = unit * i64::from(quantity);
+        let tax = |code: &str, label_en: &str, label_fr: &str, rate: i32, number: &str| TaxLine {
+            code: code.into(),
+            label_en: label_en.into(),
+            label_fr: label_fr.into(),
+            rate_per_100k: rate,
+            registration_number: number.into(),
+            amount_cents: (subtotal * i64::from(rate) + 50_000).div_euclid(100_000),
+        };
+        let taxes = vec![tax("GST", "GST", "TPS", 5_000, "123456789 RT0001"), tax("QST", "QST", "TVQ", 9_975, "1234567890 TQ0001")];
+        let total = subtotal + taxes.iter().map(|t| t.amount_cents).sum::<i64>();
+        let reference = "MTL-7KQ2-M9XD";
+        let site = "https://billetterie.example";
+        let lang = language.as_str();
+        Self {
+            kind,
+            language,
+            recipient_first_name: Some("Marie".into()),
+            booking_reference: reference.into(),
+            buyer_name: "Marie Tremblay".into(),
+            quantity,
+            attendee_names: vec![Some("Marie Tremblay".into()), None],
+            city_name: "Montréal".into(),
+            venue_name: "Palais des congrès de Montréal".into(),
+            venue_address: "1001, place Jean-Paul-Riopelle, Montréal (Québec)".into(),
+            venue_postal_code: "H2Z 1H5".into(),
+            starts_at,
+            ends_at,
+            time_zone: chrono_tz::America::Toronto,
+            unit_price_cents: unit,
+            subtotal_cents: subtotal,
+            discount_cents: 0,
+            taxes,
+            total_cents: total,
+            organiser_name: "Billetterie ACT Canada".into(),
+            manage_url: if kind == EmailKind::WaitlistOffer {
+                format!("{site}/{lang}/waiting-list/claim?token=4b1d0c2e.1805300000.9f3a")
+            } else {
+                format!("{site}/{lang}/bookings/{reference}")
+            },
+            resources_url: format!("{site}/{lang}/resources/{reference}"),
+            feedback_url: format!("{site}/{lang}/feedback/{reference}"),
+            support_email: "aide@billetterie.example".into(),
+            emergency_phone: "514 555-0199".into(),
+            wifi_network: "ACT-Masterclass".into(),
+            wifi_password: "hexaflex2027".into(),
+            confirmed_late: false,
+            offer_expires_at: (kind == EmailKind::WaitlistOffer).then(|| starts_at - Duration::days(30)),
+        }
+    }
+
+    /// What the calendar file attached to a confirmation says.
+    pub fn calendar_day(&self) -> BookingDay<'_> {
+        BookingDay {
+            language: self.language,
+            reference: &self.booking_reference,
+            city: &self.city_name,
+            venue_name: &self.venue_name,
+            venue_address: &self.venue_address,
+            venue_postal_code: &self.venue_postal_code,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            manage_url: &self.manage_url,
+            organiser_name: &self.organiser_name,
+            support_email: &self.support_email,
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! The values a mail's templates see: its strings (the `email` section filled with the mail's
+//! values), dates and times in the venue's zone, the receipt, the attendees, the day's agenda and
+//! the links (tracked when a tracker is given).
+
+use anyhow::{anyhow, Context as _};
+use chrono::{DateTime, Duration, Months};
+use chrono_tz::Tz;
+use serde_json::{json, Value};
+
+use super::{EmailContext, LinkTracker};
+use crate::domain::taxes::TaxLine;
+use crate::domain::{Cents, EmailKind, Language};
+use crate::i18n::{self, lookup, Locale};
+
+/// Subtrees of `email` that are formats for the Rust side (and the calendar file), not strings
+/// for the templates.
+const RUST_SIDE_SUBTREES: [&str; 2] = ["patterns", "ics"];
+
+/// Check-in opens this long before the start.
+pub(super) const DOORS_BEFORE_START_MINUTES: i64 = 30;
+
+/// The resources stay online this long after the day.
+const RESOURCES_MONTHS: u32 = 3;
+
+/// The values the templates see.
+pub(super) fn data(ctx: &EmailContext, links: &dyn LinkTracker) -> anyhow::Result<Value> {
+    let (l, lang) = (i18n::locale(ctx.language)?, ctx.language);
+    let start = ctx.starts_at.with_timezone(&ctx.time_zone);
+    let end = ctx.ends_at.with_timezone(&ctx.time_zone);
+    let doors = start - Duration::minutes(DOORS_BEFORE_START_MINUTES);
+    let zone = l.zone(&start);
+    let date = l.date(start.date_naive());
+    let start_time = l.time(start.time());
+    let end_time = l.time(end.time());
+    let doors_time = l.time(doors.time());
+    let time_range = l.time_range(&start, &end);
+    let resources_until = start.date_naive().checked_add_months(Months::new(RESOURCES_MONTHS)).context("date out of range")?;
+    let money = |cents: i64| l.money(Cents(cents));
+    let deadline = ctx.offer_expires_at.map(|at| l.date_time(&at.with_timezone(&ctx.time_zone))).unwrap_or_default();
+    let first_name = ctx.recipient_first_name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+
+    let vars = json!({
+        "first_name": first_name.unwrap_or_default(),
+        "city": ctx.city_name,
+        "date": date,
+        "doors_time": doors_time,
+        "start_time": start_time,
+        "end_time": end_time,
+        "zone": zone,
+        "reference": ctx.booking_reference,
+        "organiser": ctx.organiser_name,
+        "support_email": ctx.support_email,
+        "emergency_phone": ctx.emergency_phone,
+        "total": money(ctx.total_cents),
+        "resources_until": l.date(resources_until),
+        "venue_address": ctx.venue_address,
+        "deadline": deadline,
+    });
+    let t = l.render_section("email", &vars, &RUST_SIDE_SUBTREES)?;
+    let pick = |path: &str| -> anyhow::Result<String> {
+        lookup(&t, path).and_then(Value::as_str).map(str::to_owned).ok_or_else(|| anyhow!("missing locale string email.{path}"))
+    };
+    let kind = ctx.kind.as_str();
+    let subject = pick(&format!("{kind}.subject"))?;
+    let heading = pick(&format!("{kind}.heading"))?;
+    let greeting = pick(if first_name.is_some() { "common.greeting" } else { "common.greeting_generic" })?;
+
+    // Receipt.
+    let mut rows = vec![json!({
+        "label": pick("receipt.seats")?,
+        "detail": l.text("email.patterns.seat_line", &json!({"quantity": ctx.quantity, "unit_price": money(ctx.unit_price_cents)}))?,
+        "amount": money(ctx.unit_price_cents * i64::from(ctx.quantity)),
+    })];
+    rows.push(json!({"label": pick("receipt.subtotal")?, "detail": null, "amount": money(ctx.subtotal_cents)}));
+    if ctx.discount_cents != 0 {
+        rows.push(
+            json!({"label": pick("receipt.discount")?, "detail": null, "amount": format!("\u{2212}{}", money(ctx.discount_cents.abs()))}),
+        );
+        rows.push(
+            json!({"label": pick("receipt.taxable")?, "detail": null, "amount": money(ctx.subtotal_cents - ctx.discount_cents.abs())}),
+        );
+    }
+    for tax in &ctx.taxes {
+        rows.push(tax_row(l, tax)?);
+    }
+
+    // Attendees.
+    let to_come = pick("attendees.to_come")?;
+    let attendees: Vec<Value> = ctx
+        .attendee_names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let name = name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+            json!({"n": i + 1, "name": name.map_or_else(|| to_come.clone(), str::to_owned), "to_come": name.is_none()})
+        })
+        .collect();
+    let names_missing = attendees.iter().any(|a| a["to_come"] == true);
+
+    // Agenda.
+    let agenda = agenda_items(l, ctx, &t, false)?;
+    let agenda_brief = agenda_items(l, ctx, &t, true)?;
+
+    // Links: only those the mail shows, so a tracker registers no unused link.
+    let shows_resources =
+        matches!(ctx.kind, EmailKind::JMinus30 | EmailKind::JPlus1) || (ctx.kind == EmailKind::Confirmation && ctx.confirmed_late);
+    let tracked = |show: bool, url: &str| if show { Value::from(links.click_url(url)) } else { Value::Null };
+
+    Ok(json!({
+        "lang": lang.as_str(),
+        "html_lang": format!("{}-CA", lang.as_str()),
+        "subject": subject,
+        "heading": heading,
+        "greeting": greeting,
+        "t": t,
+        "reference": ctx.booking_reference,
+        "buyer_name": ctx.buyer_name,
+        "organiser": ctx.organiser_name,
+        "support_email": ctx.support_email,
+        "emergency_phone": ctx.emergency_phone,
+        "wifi": {"network": ctx.wifi_network, "password": ctx.wifi_password},
+        "event": {
+            "city": ctx.city_name,
+            "venue_name": ctx.venue_name,
+            "venue_address": ctx.venue_address,
+            "postal_code": ctx.venue_postal_code,
+            "date": vars["date"],
+            "time_range": time_range,
+            "zone": zone,
+        },
+        "receipt": {"rows": rows, "total": money(ctx.total_cents)},
+        "attendees": attendees,
+        "names_missing": names_missing,
+        "agenda": agenda,
+        "agenda_brief": agenda_brief,
+        "links": {
+            "manage": links.click_url(&ctx.manage_url),
+            "resources": tracked(shows_resources, &ctx.resources_url),
+            "feedback": tracked(ctx.kind == EmailKind::JPlus1, &ctx.feedback_url),
+        },
+        "confirmed_late": ctx.confirmed_late && ctx.kind == EmailKind::Confirmation,
+        "deadline": vars["deadline"],
+        "open_pixel": links.open_pixel_url(),
+    }))
+}
+
+/// The day's schedule (or its brief version) in local time: `time` for HTML, `time_col` padded
+/// for the plain-text column.
+fn agenda_items(l: &Locale, ctx: &EmailContext, t: &Value, brief: bool) -> anyhow::Result<Vec<Value>> {
+    let local = |at: Point| -> DateTime<Tz> {
+        let base = match at.0 {
+            Anchor::Start => ctx.starts_at,
+            Anchor::End => ctx.ends_at,
+        };
+        (base + Duration::minutes(at.1)).with_timezone(&ctx.time_zone)
+    };
+    let mut items = Vec::new();
+    for slot in AGENDA.iter().filter(|s| !brief || s.brief) {
+        let time = match slot.until {
+            Some(until) => l.time_span(local(slot.at).time(), local(until).time()),
+            None => l.time(local(slot.at).time()),
+        };
+        let label = lookup(t, &format!("agenda.items.{}", slot.key))
+            .and_then(Value::as_str)
+            .ok_or_else(|| anyhow!("missing locale string email.agenda.items.{}", slot.key))?;
+        items.push((time, label.to_owned()));
+    }
+    let width = items.iter().map(|(time, _)| time.chars().count()).max().unwrap_or(0) + 3;
+    Ok(items
+        .into_iter()
+        .map(|(time, label)| {
+            let pad = " ".repeat(width - time.chars().count());
+            json!({"time_col": format!("{time}{pad}"), "time": time, "label": label})
+        })
+        .collect())
+}
+
+fn tax_row(l: &Locale, tax: &TaxLine) -> anyhow::Result<Value> {
+    let lang = l.language();
+    let label = match lang {
+        Language::Fr => &tax.label_fr,
+        Language::En => &tax.label_en,
+    };
+    let label = l.text("email.patterns.tax_label", &json!({"label": label, "rate": l.tax_rate(tax.rate_per_100k)}))?;
+    let detail = match tax.registration_number.trim() {
+        "" => Value::Null,
+        number => Value::from(l.text("email.patterns.tax_registration", &json!({"number": number}))?),
+    };
+    Ok(json!({"label": label, "detail": detail, "amount": l.money(Cents(tax.amount_cents))}))
+}
+
+/// Where an agenda item sits: minutes from the start or from the end of the day.
+#[derive(Debug, Clone, Copy)]
+enum Anchor {
+    Start,
+    End,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Point(Anchor, i64);
+
+/// The programme of the day (labels are `email.agenda.items.<key>`). Morning items hang on the
+/// start, afternoon ones on the end: 9:00–16:30 gives 8:30 check-in, lunch 12:00–13:00, end 16:30.
+struct Slot {
+    key: &'static str,
+    at: Point,
+    until: Option<Point>,
+    /// Also in the short version (J-1, late confirmation).
+    brief: bool,
+}
+
+const AGENDA: &[Slot] = &[
+    Slot { key: "doors", at: Point(Anchor::Start, -DOORS_BEFORE_START_MINUTES), until: None, brief: true },
+    Slot { key: "opening", at: Point(Anchor::Start, 0), until: None, brief: true },
+    Slot { key: "block_1", at: Point(Anchor::Start, 15), until: None, brief: false },
+    Slot { key: "break_am", at: Point(Anchor::Start, 90), until: None, brief: false },
+    Slot { key: "block_2", at: Point(Anchor::Start, 105), until: None, brief: false },
+    Slot { key: "lunch", at: Point(Anchor::Start, 180), until: Some(Point(Anchor::Start, 240)), brief: true },
+    Slot { key: "block_3", at: Point(Anchor::Start, 240), until: None, brief: false },
+    Slot { key: "break_pm", at: Point(Anchor::End, -120), until: None, brief: false },
+    Slot { key: "block_4", at: Point(Anchor::End, -105), until: None, brief: false },
+    Slot { key: "closing", at: Point(Anchor::End, -15), until: None, brief: false },
+    Slot { key: "end", at: Point(Anchor::End, 0), until: None, brief: true },
+];
