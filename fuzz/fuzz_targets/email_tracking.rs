@@ -2,7 +2,7 @@
 //! the click target. Never panics; only the tokens it issued verify, for their own target.
 #![no_main]
 
-use billetterie::email::tracking::{click_token, open_token, verify_click, verify_open};
+use billetterie::domain::tokens::{click_token, open_token, verify_click, verify_open};
 use libfuzzer_sys::fuzz_target;
 
 const SECRET: &str = "fuzz-secret-key";
