@@ -37,8 +37,22 @@ pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 pub enum DbError {
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
-    #[error(transparent)]
+    /// Its causes are in the message: diesel says only "Error deserializing field 'time_zone'" and
+    /// keeps the reason (the value it could not read) in its source.
+    #[error("{}", with_causes(.0))]
     Query(#[from] diesel::result::Error),
+}
+
+/// `error: cause: cause…`
+fn with_causes(e: &diesel::result::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
 }
 
 impl DbError {

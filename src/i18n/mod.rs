@@ -14,7 +14,7 @@ mod text;
 
 pub use format::money;
 pub use store::{locale, lookup, missing_keys, Locale, SECTIONS};
-pub use text::{Text, Vars};
+pub use text::Vars;
 
 /// Why a locale string could not be had.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -63,3 +63,16 @@ async fn availability_comes_with_a_short_cache_and_openapi_lists_every_route() {
         assert!(doc["paths"].get(path).is_some(), "{path} missing from the OpenAPI document");
     }
 }
+
+#[actix_web::test]
+async fn a_time_zone_nobody_knows_is_an_error_not_toronto() {
+    let app = spawn_app().await;
+    // The database's CHECK only asks for `Area/Name`; this one passes it and names no zone.
+    let id = app.city_event_of("vancouver");
+    app.db.execute(&format!("UPDATE city_events SET time_zone = 'Mars/Olympus' WHERE id = {id}")).unwrap();
+    let (status, body) = app.get_json("/api/v1/masterclass/cities").await;
+    assert_eq!((status, body["error"]["code"].as_str()), (500, Some("internal_error")), "{body}");
+    let page = app.client.get(app.url("/en/cities")).send().await.unwrap();
+    assert_eq!(page.status(), 500, "the page fails as a page, in HTML");
+    assert!(page.text().await.unwrap().contains("<html"));
+}

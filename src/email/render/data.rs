@@ -17,7 +17,7 @@ use crate::i18n::{self, lookup, Locale};
 const RUST_SIDE_SUBTREES: [&str; 2] = ["patterns", "ics"];
 
 /// Check-in opens this long before the start.
-pub(super) const DOORS_BEFORE_START_MINUTES: i64 = 30;
+const DOORS_BEFORE_START_MINUTES: i64 = 30;
 
 /// The resources stay online this long after the day.
 const RESOURCES_MONTHS: u32 = 3;
