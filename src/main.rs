@@ -1,7 +1,7 @@
 use anyhow::Context;
+use billetterie::app::{self, Application};
 use billetterie::cli::{AdminCommand, Cli, Command, EmailsCommand, PaymentsCommand, PrivacyCommand};
 use billetterie::config::{AppEnv, Settings};
-use billetterie::startup::{self, Application};
 use billetterie::telemetry;
 use clap::Parser;
 
@@ -22,18 +22,18 @@ async fn main() -> anyhow::Result<()> {
             app.run_until_stopped().await?;
         }
         Command::Migrate => {
-            let db = startup::resolve_database(&settings).await?;
+            let db = app::resolve_database(&settings).await?;
             let url = db.url().to_owned();
-            tokio::task::spawn_blocking(move || startup::prepare_database(&url, false)).await??;
+            tokio::task::spawn_blocking(move || app::prepare_database(&url, false)).await??;
             println!("Migrations are up to date.");
         }
         Command::Seed => {
             anyhow::ensure!(settings.app_env != AppEnv::Production, "the demo catalogue is never seeded in production");
-            let db = startup::resolve_database(&settings).await?;
+            let db = app::resolve_database(&settings).await?;
             let url = db.url().to_owned();
             tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
                 use diesel::Connection;
-                startup::prepare_database(&url, false)?;
+                app::prepare_database(&url, false)?;
                 let mut conn = diesel::pg::PgConnection::establish(&url)?;
                 billetterie::db::seed::seed_demo(&mut conn)
             })
@@ -41,7 +41,7 @@ async fn main() -> anyhow::Result<()> {
             println!("Demo catalogue seeded.");
         }
         Command::Emails { command: EmailsCommand::RunDue { now } } => {
-            let db = startup::resolve_database(&settings).await?;
+            let db = app::resolve_database(&settings).await?;
             let pool = billetterie::db::async_pool(db.url(), 4)?;
             let service = billetterie::email::dispatch::EmailService::new(
                 pool,
@@ -79,7 +79,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Privacy { command: PrivacyCommand::Purge { now } } => {
-            let db = startup::resolve_database(&settings).await?;
+            let db = app::resolve_database(&settings).await?;
             let pool = billetterie::db::async_pool(db.url(), 2)?;
             let now = now.map(|t| t.with_timezone(&chrono::Utc)).unwrap_or_else(chrono::Utc::now);
             let n = billetterie::privacy::purge(&pool, now, settings.retention_days).await?;
@@ -118,9 +118,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Admin { command: AdminCommand::CreateUser { email } } => {
             let password = read_password()?;
-            let db = startup::resolve_database(&settings).await?;
+            let db = app::resolve_database(&settings).await?;
             let url = db.url().to_owned();
-            tokio::task::spawn_blocking(move || startup::prepare_database(&url, false)).await??;
+            tokio::task::spawn_blocking(move || app::prepare_database(&url, false)).await??;
             let pool = billetterie::db::async_pool(db.url(), 2)?;
             let created = billetterie::admin::auth::create_user(&pool, &email, &password).await?;
             println!(
@@ -159,11 +159,11 @@ async fn offline_payments(
         !settings.stripe_secret_key.is_empty(),
         "set STRIPE_SECRET_KEY (and STRIPE_API_BASE for a stand-in): the demo's Stripe stand-in lives inside the server process"
     );
-    let db = startup::resolve_database(settings).await?;
+    let db = app::resolve_database(settings).await?;
     let pool = billetterie::db::async_pool(db.url(), 4)?;
     let payments = billetterie::payments::Payments::new(
         pool.clone(),
-        startup::stripe_client(settings),
+        app::stripe_client(settings),
         settings.stripe_publishable_key.clone(),
         billetterie::payments::SeatKeeper::Database,
     );

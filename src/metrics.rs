@@ -9,10 +9,8 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{web, HttpMessage, HttpResponse};
+use actix_web::HttpMessage;
 use prometheus::{Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
-
-use crate::api::AppState;
 
 pub struct Metrics {
     registry: Registry,
@@ -87,34 +85,35 @@ fn build() -> Metrics {
     }
 }
 
+/// What the present-state gauges show, read by the caller at scrape time (the registry and the
+/// pool sit above this module).
+#[derive(Debug, Default)]
+pub struct Gauges {
+    pub actor_queue_depths: Vec<(i64, usize)>,
+    pub actors_ready: usize,
+    pub pool_size: usize,
+    pub pool_available: usize,
+}
+
 pub fn metrics() -> &'static Metrics {
     static METRICS: OnceLock<Metrics> = OnceLock::new();
     METRICS.get_or_init(build)
 }
 
 impl Metrics {
-    /// The text exposition, with the present-state gauges refreshed from `state`.
-    pub fn render(&self, state: &AppState) -> String {
+    /// The text exposition, with the present-state gauges refreshed from `now`.
+    pub fn render(&self, now: &Gauges) -> String {
         self.actor_queue_depth.reset();
-        for handle in state.registry.handles() {
-            self.actor_queue_depth.with_label_values(&[&handle.id().0.to_string()]).set(handle.queue_depth() as i64);
+        for (city_event_id, depth) in &now.actor_queue_depths {
+            self.actor_queue_depth.with_label_values(&[&city_event_id.to_string()]).set(*depth as i64);
         }
-        self.actors_ready.set(state.registry.health().1 as i64);
-        let status = state.pool.status();
-        self.pool_size.set(status.size as i64);
-        self.pool_available.set(status.available as i64);
+        self.actors_ready.set(now.actors_ready as i64);
+        self.pool_size.set(now.pool_size as i64);
+        self.pool_available.set(now.pool_available as i64);
         let mut out = Vec::new();
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
         String::from_utf8(out).unwrap_or_default()
     }
-}
-
-/// `GET /metrics`
-pub async fn endpoint(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header(("Content-Type", "text/plain; version=0.0.4"))
-        .insert_header(("Cache-Control", "no-store"))
-        .body(metrics().render(&state))
 }
 
 /// Counts and times every request by route pattern (never the raw path, so cardinality stays

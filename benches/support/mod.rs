@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use billetterie::app::Application;
 use billetterie::config::{HoldStrategy, Settings};
-use billetterie::startup::Application;
 use billetterie::test_support::ScratchDb;
 use bytes::Bytes;
 use diesel::prelude::*;

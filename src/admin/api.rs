@@ -15,11 +15,12 @@ use super::city_events::{self as events, CityEventInput};
 use super::exports::{self, AttendeeSheet};
 use super::session::{self, AdminSession};
 use super::{audit, dashboard, waiting_list};
-use crate::api::extract::ApiJson;
-use crate::api::AppState;
 use crate::db;
-use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::web::csrf::Csrf;
+use crate::http::csrf::Csrf;
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::ApiJson;
+use crate::services::waiting_list as public_list;
+use crate::state::AppState;
 
 fn ok<T: Serialize>(body: T) -> HttpResponse {
     HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(body)
@@ -291,32 +292,32 @@ pub async fn not_found(req: HttpRequest) -> ApiResult<HttpResponse> {
 
 /// Joins a sold-out city event's waiting list. When a seat comes back it is held for the first
 /// person waiting and they get an e-mail with a link to claim it before a deadline.
-#[utoipa::path(post, path = "/api/v1/waiting-list", tag = "waiting list", request_body = waiting_list::JoinRequest,
-    responses((status = 201, body = waiting_list::Joined), (status = 404, body = ErrorBody),
+#[utoipa::path(post, path = "/api/v1/waiting-list", tag = "waiting list", request_body = public_list::JoinRequest,
+    responses((status = 201, body = public_list::Joined), (status = 404, body = ErrorBody),
         (status = 409, description = "seats_available (book instead), already_on_waiting_list, sales_closed", body = ErrorBody),
         (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
-pub async fn join_waiting_list(state: web::Data<AppState>, body: ApiJson<waiting_list::JoinRequest>) -> ApiResult<HttpResponse> {
-    let joined = waiting_list::join(&state, &body.0).await?;
+pub async fn join_waiting_list(state: web::Data<AppState>, body: ApiJson<public_list::JoinRequest>) -> ApiResult<HttpResponse> {
+    let joined = public_list::join(&state, &body.0).await?;
     Ok(HttpResponse::Created().insert_header((header::CACHE_CONTROL, "no-store")).json(joined))
 }
 
 #[utoipa::path(get, path = "/api/v1/waiting-list/offers/{token}", tag = "waiting list", params(("token" = String, Path)),
-    responses((status = 200, body = waiting_list::OfferView), (status = 404, description = "offer_not_found: invalid or expired", body = ErrorBody)))]
+    responses((status = 200, body = public_list::OfferView), (status = 404, description = "offer_not_found: invalid or expired", body = ErrorBody)))]
 pub async fn get_offer(state: web::Data<AppState>, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    Ok(ok(waiting_list::offer(&state, &path).await?))
+    Ok(ok(public_list::offer(&state, &path).await?))
 }
 
 /// Claims an offer: the held booking gets its phone number and ACT experience and can be paid
 /// (`/payments/create-intent` with the reference and e-mail address) until the deadline.
 #[utoipa::path(post, path = "/api/v1/waiting-list/offers/{token}/claim", tag = "waiting list", params(("token" = String, Path)),
-    request_body = waiting_list::ClaimRequest,
-    responses((status = 200, body = waiting_list::OfferView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    request_body = public_list::ClaimRequest,
+    responses((status = 200, body = public_list::OfferView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn claim_offer(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: ApiJson<waiting_list::ClaimRequest>,
+    body: ApiJson<public_list::ClaimRequest>,
 ) -> ApiResult<HttpResponse> {
-    Ok(ok(waiting_list::claim(&state, &path, &body.0).await?))
+    Ok(ok(public_list::claim(&state, &path, &body.0).await?))
 }
 
 struct SecuritySchemes;
@@ -346,7 +347,7 @@ impl Modify for SecuritySchemes {
         svc::AdminBooking, svc::AdminAttendee, svc::AdminPayment, svc::AdminEmail, svc::BookingDetail, svc::RefundDone, svc::AuditView,
         events::AdminCityEvent, dashboard::Dashboard, dashboard::EventLine, dashboard::Revenue, dashboard::Funnel, dashboard::SalesDay,
         crate::db::admin::EmailFigures, crate::db::waitlist::WaitlistLine,
-        waiting_list::JoinRequest, waiting_list::Joined, waiting_list::OfferView, waiting_list::ClaimRequest,
+        public_list::JoinRequest, public_list::Joined, public_list::OfferView, public_list::ClaimRequest,
     )),
     modifiers(&SecuritySchemes),
     tags((name = "back office", description = "The organiser's API: needs the admin_session cookie"), (name = "waiting list"))

@@ -29,14 +29,14 @@ use super::audit;
 use super::session::AdminSession;
 use crate::actors::city_event::PreparedHold;
 use crate::actors::ReservationError;
-use crate::api::AppState;
 use crate::db::admin::BookingFilter;
 use crate::db::models::{AttendeeRow, BookingRow, EmailCampaignRow, NewAttendee, NewBooking, PaymentRow};
 use crate::db::{self};
 use crate::domain::pricing::{PriceTier, Quote};
 use crate::domain::taxes::TaxLine;
 use crate::domain::{BookingReference, BookingStatus, Cents, CityEventId, Email, PersonName, Quantity};
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
+use crate::state::AppState;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AdminAttendee {

@@ -11,13 +11,13 @@ use utoipa::ToSchema;
 
 use super::audit;
 use super::session::AdminSession;
-use crate::api::AppState;
 use crate::db::admin::CityEventFields;
 use crate::db::catalogue::CityEventDetails;
 use crate::db::{self};
 use crate::domain::time_zone::serialize_zone_name;
 use crate::domain::CityEventId;
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
+use crate::state::AppState;
 
 /// A city event as the organiser sets it. Times are local to the venue (`YYYY-MM-DDTHH:MM`, as
 /// an HTML `datetime-local` field sends them).

@@ -6,11 +6,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::chart::{sales_svg, ChartLabels};
-use crate::api::AppState;
 use crate::db::admin::EmailFigures;
 use crate::db::{self};
 use crate::domain::parse_time_zone;
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
+use crate::state::AppState;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Revenue {

@@ -9,10 +9,10 @@ use chrono::{DateTime, Utc};
 use futures::stream::{self, Stream};
 
 use super::csv;
-use crate::api::AppState;
 use crate::db::{self, AsyncPool};
 use crate::domain::taxes::TaxLine;
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
+use crate::state::AppState;
 
 const PAGE: i64 = 500;
 

@@ -1,5 +1,5 @@
 //! The organiser's back office: pages under `/admin` and the JSON API they share their logic
-//! with under `/api/v1/admin`; the public waiting list (`POST /api/v1/waiting-list`, offer links).
+//! with under `/api/v1/admin`; the waiting list's public JSON (`POST /api/v1/waiting-list`, offers).
 //!
 //! Every route but the login form sits behind `session::require`: no session, no answer.
 
@@ -12,7 +12,6 @@ pub mod city_events;
 pub mod csv;
 pub mod dashboard;
 pub mod exports;
-pub mod funnel;
 pub mod session;
 pub mod waiting_list;
 
@@ -23,7 +22,7 @@ use actix_web::{middleware, web};
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1/waiting-list")
-            .app_data(crate::api::extract::path_config())
+            .app_data(crate::http::extract::path_config())
             .route("", web::post().to(api::join_waiting_list))
             .route("/offers/{token}", web::get().to(api::get_offer))
             .route("/offers/{token}/claim", web::post().to(api::claim_offer))
@@ -31,8 +30,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .service(
         web::scope("/api/v1/admin")
-            .app_data(crate::api::extract::path_config())
-            .app_data(crate::api::extract::query_config())
+            .app_data(crate::http::extract::path_config())
+            .app_data(crate::http::extract::query_config())
             .route("/login", web::post().to(api::login))
             .service(
                 // Everything else needs a session (and a CSRF token to change anything).
@@ -63,11 +62,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .default_service(web::to(api::not_found)),
             ),
     )
-    .configure(page_routes)
-    .configure(public::routes);
+    .configure(page_routes);
 }
 pub mod pages;
-pub mod public;
 
 /// `/admin`: the login form is open; everything else needs a session.
 pub fn page_routes(cfg: &mut web::ServiceConfig) {

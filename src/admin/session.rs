@@ -18,11 +18,11 @@ use rand::RngCore;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
-use crate::api::AppState;
 use crate::db;
 use crate::domain::url::percent_encode_keeping;
-use crate::error::ApiError;
-use crate::web::csrf;
+use crate::http::csrf;
+use crate::http::error::ApiError;
+use crate::state::AppState;
 
 pub const COOKIE: &str = "admin_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";

@@ -1,18 +1,17 @@
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::Utc;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::ApiJson;
 use super::views::{BookingCreated, BookingView};
-use super::AppState;
 use crate::actors::city_event::HoldReceipt;
-use crate::config::HoldStrategy;
 use crate::db;
 use crate::db::models::{AttendeeRow, BookingRow};
 use crate::domain::booking_request::{BookingRequest, RawBookingRequest};
 use crate::domain::{BookingReference, BookingStatus, Email};
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::ApiJson;
+use crate::services::bookings;
+use crate::state::AppState;
 
 /// Hold seats for a new booking. Answers after the hold is committed.
 #[utoipa::path(post, path = "/api/v1/bookings/create", tag = "bookings", request_body = RawBookingRequest,
@@ -27,26 +26,41 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
         (status = 503, description = "Briefly unavailable; see Retry-After", body = ErrorBody)))]
 #[tracing::instrument(name = "bookings.create", skip_all, fields(city_event_id, quantity))]
 pub async fn create(state: web::Data<AppState>, req: HttpRequest, body: ApiJson<RawBookingRequest>) -> ApiResult<HttpResponse> {
-    let result = create_booking(&state, &req, body.0).await;
+    count_hold(create_booking(&state, &req, body.0).await)
+}
+
+async fn create_booking(state: &AppState, req: &HttpRequest, body: RawBookingRequest) -> ApiResult<HttpResponse> {
+    let request = parse_booking(state, req, body)?;
+    let receipt = bookings::hold(state, &request).await?;
+    Ok(created(&request, &receipt))
+}
+
+/// Counts a creation's outcome (`holds_total{outcome}`) and passes it on.
+pub fn count_hold(result: ApiResult<HttpResponse>) -> ApiResult<HttpResponse> {
     let outcome = match &result {
         Ok(_) => "held",
-        Err(e) => e.detail.code.as_str(),
+        Err(e) => e.detail.code,
     };
     // Codes are a closed set chosen by the server, so the label's cardinality stays small.
     crate::metrics::metrics().holds.with_label_values(&[outcome]).inc();
     result
 }
 
-async fn create_booking(state: &AppState, req: &HttpRequest, body: RawBookingRequest) -> ApiResult<HttpResponse> {
-    check_booking_rate(state, req)?;
+/// The client's rate, then the body parsed into a request (recorded on the request's span).
+pub fn parse_booking(state: &AppState, req: &HttpRequest, body: RawBookingRequest) -> ApiResult<BookingRequest> {
+    bookings::check_booking_rate(state, req)?;
     let request = body.parse(state.settings.max_quantity_per_booking)?;
     tracing::Span::current().record("city_event_id", request.city_event_id.0).record("quantity", request.quantity.get());
-    let receipt = place_hold(state, &request).await?;
+    Ok(request)
+}
+
+/// `201 Created` with the hold's receipt.
+pub fn created(request: &BookingRequest, receipt: &HoldReceipt) -> HttpResponse {
     let q = &receipt.quote;
     let tier = serde_json::to_value(q.tier).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-    Ok(HttpResponse::Created().insert_header(("Cache-Control", "no-store")).json(BookingCreated {
+    HttpResponse::Created().insert_header(("Cache-Control", "no-store")).json(BookingCreated {
         booking_id: receipt.booking_id,
-        reference: receipt.reference,
+        reference: receipt.reference.clone(),
         status: BookingStatus::Held,
         city_event_id: request.city_event_id.0,
         quantity: request.quantity.as_i32(),
@@ -58,40 +72,6 @@ async fn create_booking(state: &AppState, req: &HttpRequest, body: RawBookingReq
         total_cents: q.total.0,
         currency: "CAD".into(),
         hold_expires_at: receipt.expires_at,
-    }))
-}
-
-/// One booking creation from this client (`RATE_LIMIT_BOOKINGS_PER_MINUTE`), shared by the API and
-/// the booking form. Keyed by the peer address, not X-Forwarded-For, which any client can write;
-/// behind a proxy every request shares the proxy's address, so raise the limit there or limit at
-/// the proxy.
-pub fn check_booking_rate(state: &AppState, req: &HttpRequest) -> ApiResult<()> {
-    if let Some(ip) = req.peer_addr().map(|a| a.ip()) {
-        state.booking_limiter.check(&ip).inspect_err(|_| crate::metrics::metrics().rate_limited.with_label_values(&["bookings"]).inc())?;
-    }
-    Ok(())
-}
-
-/// Holds seats for a parsed request through the city event's actor (or the row-lock baseline),
-/// after checking its promotion code. Shared by the API and the booking form.
-pub async fn place_hold(state: &AppState, request: &BookingRequest) -> ApiResult<HoldReceipt> {
-    let handle = state.registry.handle(request.city_event_id)?;
-    let percent_off = match &request.promo_code {
-        None => None,
-        Some(code) => {
-            let mut conn = db::connection(&state.pool).await?;
-            let pct = db::catalogue::promo_percent(&mut conn, code, request.city_event_id.0, Utc::now()).await?;
-            let pct = pct.ok_or_else(|| {
-                ApiError::unprocessable("invalid_promo_code", "promo_code", "This promotion code does not exist or has expired.")
-            })?;
-            Some(pct.clamp(0, 100) as u8)
-        }
-    };
-    Ok(match state.settings.hold_strategy {
-        HoldStrategy::Actor => handle.hold(request, percent_off).await?,
-        HoldStrategy::RowLock => {
-            crate::baseline::hold(&state.pool, &handle.offer(), request, percent_off, state.settings.hold_ttl()).await?
-        }
     })
 }
 

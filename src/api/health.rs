@@ -5,8 +5,8 @@ use diesel_async::RunQueryDsl;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::AppState;
 use crate::db;
+use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ActorsHealth {
@@ -49,4 +49,19 @@ pub async fn get(state: web::Data<AppState>) -> HttpResponse {
         res.insert_header(("Retry-After", "2"));
     }
     res.insert_header(("Cache-Control", "no-store")).json(body)
+}
+
+/// `GET /metrics`: Prometheus' text format, with the actors' queues and the pool read now.
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let status = state.pool.status();
+    let now = crate::metrics::Gauges {
+        actor_queue_depths: state.registry.handles().iter().map(|h| (h.id().0, h.queue_depth())).collect(),
+        actors_ready: state.registry.health().1,
+        pool_size: status.size,
+        pool_available: status.available,
+    };
+    HttpResponse::Ok()
+        .insert_header(("Content-Type", "text/plain; version=0.0.4"))
+        .insert_header(("Cache-Control", "no-store"))
+        .body(crate::metrics::metrics().render(&now))
 }

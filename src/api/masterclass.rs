@@ -1,10 +1,10 @@
 use actix_web::{web, HttpResponse};
 
 use super::views::{CityEventView, CityView, Localized, MasterclassEventView};
-use super::AppState;
 use crate::db;
 use crate::domain::CityEventId;
-use crate::error::{ApiResult, ErrorBody};
+use crate::http::error::{ApiResult, ErrorBody};
+use crate::state::AppState;
 
 /// The masterclass events with their city events (public; draft city events are left out).
 #[utoipa::path(get, path = "/api/v1/masterclass/events", tag = "catalogue",

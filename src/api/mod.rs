@@ -3,7 +3,6 @@
 
 pub mod availability;
 pub mod bookings;
-pub mod extract;
 pub mod health;
 pub mod masterclass;
 pub mod openapi;
@@ -12,33 +11,9 @@ pub mod privacy;
 pub mod views;
 pub mod webhooks;
 
-use std::sync::Arc;
-
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::actors::payment::PaymentActor;
-use crate::actors::Registry;
-use crate::config::Settings;
-use crate::db::AsyncPool;
-use crate::error::ApiError;
-
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub pool: AsyncPool,
-    pub registry: Arc<Registry>,
-    pub settings: Arc<Settings>,
-    pub payments: Arc<crate::payments::Payments>,
-    pub payment_actor: actix::Addr<PaymentActor>,
-    /// The local Stripe stand-in when no Stripe keys are configured (offline demo, tests).
-    pub stripe_stand_in: Option<crate::payments::stand_in::StripeStandIn>,
-    pub email_dispatcher: actix::Addr<crate::actors::email::EmailDispatcher>,
-    /// Availability views for the back office's funnel (counted in memory, written in batches).
-    pub views: Arc<crate::admin::funnel::ViewCounter>,
-    /// Booking creations per client IP (`RATE_LIMIT_BOOKINGS_PER_MINUTE`); the site's booking
-    /// form shares it with the API.
-    pub booking_limiter: Arc<crate::rate_limit::RateLimiter>,
-}
+use crate::http::error::ApiError;
 
 /// The API answers browsers only for the site's own origin (`FRONTEND_URL`). A foreign origin
 /// gets no CORS headers, so its pages cannot read answers or send JSON (the preflight fails).
@@ -58,17 +33,12 @@ pub fn routes_for(frontend_url: &str) -> impl FnOnce(&mut web::ServiceConfig) + 
     move |cfg| api_routes(cfg, Some(cors(frontend_url)))
 }
 
-/// The routes without CORS.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    api_routes(cfg, None)
-}
-
 fn api_routes(cfg: &mut web::ServiceConfig, cors: Option<actix_cors::Cors>) {
     cfg.service(
         web::scope("/api/v1")
             .wrap(actix_web::middleware::Condition::new(cors.is_some(), cors.unwrap_or_default()))
-            .app_data(extract::path_config())
-            .app_data(extract::query_config())
+            .app_data(crate::http::extract::path_config())
+            .app_data(crate::http::extract::query_config())
             .route("/openapi.json", web::get().to(openapi::document))
             .route("/masterclass/events", web::get().to(masterclass::events))
             .route("/masterclass/cities", web::get().to(masterclass::cities))
@@ -96,7 +66,7 @@ fn api_routes(cfg: &mut web::ServiceConfig, cors: Option<actix_cors::Cors>) {
             .default_service(web::to(not_found)),
     )
     .route("/health", web::get().to(health::get))
-    .route("/metrics", web::get().to(crate::metrics::endpoint));
+    .route("/metrics", web::get().to(health::metrics));
 }
 
 /// Unknown API routes and wrong methods answer in the API's error format.

@@ -1,4 +1,4 @@
-use actix_web::HttpResponse;
+use actix_web::{web, HttpResponse};
 use utoipa::{Modify, OpenApi};
 
 use super::{availability, bookings, health, masterclass, payments, privacy, views, webhooks};
@@ -6,7 +6,7 @@ use crate::actors::Availability;
 use crate::domain::booking_request::{RawAttendee, RawBookingRequest, RawBuyer};
 use crate::domain::taxes::TaxLine;
 use crate::domain::{ActExperience, BookingStatus, Language};
-use crate::error::{ErrorBody, ErrorDetail};
+use crate::http::error::{ErrorBody, ErrorDetail};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -20,7 +20,7 @@ use crate::error::{ErrorBody, ErrorDetail};
         RawBookingRequest, RawBuyer, RawAttendee, bookings::CancelRequest,
         views::Localized, views::VenueView, views::PricesView, views::TaxRateView, views::CityEventView, views::CityView,
         views::MasterclassEventView, views::BookingCreated, views::BuyerView, views::AttendeeView, views::BookingView,
-        health::Health, health::ActorsHealth, payments::CreateIntentRequest, payments::TestCardRequest, payments::TestCardResult, crate::payments::IntentView, webhooks::WebhookAck,
+        health::Health, health::ActorsHealth, payments::CreateIntentRequest, payments::TestCardRequest, crate::services::test_cards::TestCardResult, crate::payments::IntentView, webhooks::WebhookAck,
         privacy::PersonalData, privacy::Erased, crate::db::privacy::MailRecord, crate::db::privacy::PaymentRecord,
     )),
     modifiers(&CommonResponses),
@@ -33,7 +33,7 @@ pub struct ApiDoc;
 /// `scripts/schemathesis`): `431` from the header limit on every route; `400`, `413`, `415` and
 /// `422` from the JSON extractor on the routes that take a JSON body; `413` on the webhooks; `500`
 /// (a bug, logged) and `503` (database briefly unavailable) wherever the database is used.
-struct CommonResponses;
+pub struct CommonResponses;
 
 impl Modify for CommonResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
@@ -72,11 +72,11 @@ fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::
         .into()
 }
 
+/// The service's whole OpenAPI document: built once at start-up by `app`, the one module that
+/// sees both the API's routes and the back office's.
+pub struct Document(pub utoipa::openapi::OpenApi);
+
 /// `GET /api/v1/openapi.json`
-pub async fn document() -> HttpResponse {
-    let mut doc = ApiDoc::openapi();
-    doc.merge(<crate::admin::api::AdminApiDoc as OpenApi>::openapi());
-    // Again over the merged document, so the back office's routes are completed too.
-    CommonResponses.modify(&mut doc);
-    HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=300")).json(doc)
+pub async fn document(doc: web::Data<Document>) -> HttpResponse {
+    HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=300")).json(&doc.0)
 }

@@ -3,10 +3,11 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::bookings::owned_booking_row;
-use super::extract::ApiJson;
-use super::AppState;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::ApiJson;
 use crate::payments::IntentView;
+use crate::services::test_cards::{self, TestCardResult};
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -44,15 +45,6 @@ pub struct TestCardRequest {
     pub card_number: String,
 }
 
-#[derive(Debug, serde::Serialize, ToSchema)]
-pub struct TestCardResult {
-    pub payment_intent_id: String,
-    /// Stripe's status for the intent: `succeeded`, `requires_payment_method` (declined), `requires_action`.
-    pub status: String,
-    /// Why the card was declined, if it was.
-    pub decline_message: Option<String>,
-}
-
 /// **Offline demo and tests only** (404 when real Stripe keys are configured): pays a booking's
 /// intent with a Stripe test card through the local Stripe stand-in, as Stripe.js would. The
 /// booking is then confirmed by the signed webhook, exactly as with Stripe.
@@ -61,36 +53,10 @@ pub struct TestCardResult {
         (status = 422, description = "invalid_card_number or an invalid body", body = ErrorBody),
         (status = 502, description = "payment_provider_error", body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn test_card(state: web::Data<AppState>, body: ApiJson<TestCardRequest>) -> ApiResult<HttpResponse> {
-    let Some(stand_in) = state.stripe_stand_in.as_ref() else {
+    let Some(cards) = state.test_cards.as_deref() else {
         return Err(ApiError::not_found("route_not_found", "Test cards are only accepted by the offline demo."));
     };
     let (booking, _) = owned_booking_row(&state, &body.0.reference, &body.0.email).await?;
-    let result = pay_with_test_card(&state, stand_in, &booking, &body.0.card_number).await?;
+    let result = test_cards::pay(&state, cards, &booking, &body.0.card_number).await?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(result))
-}
-
-/// Pays the booking's intent with a test card through the stand-in, as Stripe.js would; shared
-/// by this endpoint and the website's test-card form.
-pub async fn pay_with_test_card(
-    state: &AppState,
-    stand_in: &crate::payments::stand_in::StripeStandIn,
-    booking: &crate::db::models::BookingRow,
-    card_number: &str,
-) -> ApiResult<TestCardResult> {
-    let digits: String = card_number.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
-    if digits.len() < 12 || digits.len() > 19 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::unprocessable("invalid_card_number", "card_number", "Enter a test card number such as 4242 4242 4242 4242."));
-    }
-    let intent = state.payments.create_intent(booking).await?;
-    let (status, answer) = stand_in.confirm_card(&intent.payment_intent_id, &digits).await;
-    let pi = if status == 200 { &answer } else { &answer["error"]["payment_intent"] };
-    if pi.is_null() {
-        let message = answer["error"]["message"].as_str().unwrap_or("This test card is not accepted.").to_owned();
-        return Err(ApiError::unprocessable("invalid_card_number", "card_number", message));
-    }
-    Ok(TestCardResult {
-        payment_intent_id: intent.payment_intent_id,
-        status: pi["status"].as_str().unwrap_or_default().to_owned(),
-        decline_message: pi["last_payment_error"]["message"].as_str().map(str::to_owned),
-    })
 }

@@ -7,10 +7,10 @@ use utoipa::ToSchema;
 
 use super::bookings::{owned_booking_row, CancelRequest, EmailQuery};
 use super::views::{AttendeeView, BuyerView};
-use super::AppState;
 use crate::db;
 use crate::db::privacy::{MailRecord, PaymentRecord};
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::state::AppState;
 
 /// Everything held about a booking that concerns a person.
 #[derive(Debug, Serialize, ToSchema)]
@@ -86,7 +86,7 @@ pub async fn personal_data(state: web::Data<AppState>, path: web::Path<String>, 
 pub async fn erase(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: super::extract::ApiJson<CancelRequest>,
+    body: crate::http::extract::ApiJson<CancelRequest>,
 ) -> ApiResult<HttpResponse> {
     let (booking, _) = owned_booking_row(&state, &path, &body.0.email).await?;
     let mut conn = db::connection(&state.pool).await?;

@@ -3,12 +3,12 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::extract::ApiBytes;
-use super::AppState;
 use crate::actors::payment::ProcessEvents;
 use crate::db;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::ApiBytes;
 use crate::payments::signature;
+use crate::state::AppState;
 
 #[derive(Deserialize)]
 struct EventEnvelope {

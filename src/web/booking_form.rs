@@ -9,17 +9,18 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::catalogue::{city_name, event_view};
-use super::csrf;
 use super::i18n;
 use super::page::{Meta, PageCtx, PageError};
 use super::paths::{self, Page};
-use crate::api::bookings::place_hold;
-use crate::api::AppState;
 use crate::db;
 use crate::db::catalogue::CityEventDetails;
 use crate::domain::booking_request::{BookingRequest, RawAttendee, RawBookingRequest, RawBuyer};
 use crate::domain::tokens::booking_key;
 use crate::domain::{ActExperience, Email, InvalidInput, Language, PersonName, Phone, Quantity};
+use crate::http::csrf;
+use crate::http::redirect::see_other;
+use crate::services::bookings;
+use crate::state::AppState;
 
 /// Larger bodies are not forms of ours.
 pub const FORM_LIMIT: usize = 16 * 1024;
@@ -246,11 +247,6 @@ fn render(ctx: &PageCtx<'_>, status: StatusCode, d: &CityEventDetails, view: For
     ctx.render(status, "booking_form", Some(Page::Book), meta, body)
 }
 
-/// A redirect after a POST, never cached.
-pub(super) fn see_other(location: String) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).insert_header((header::CACHE_CONTROL, "no-store")).finish()
-}
-
 pub async fn show(req: HttpRequest, state: web::Data<AppState>, path: web::Path<(i64,)>) -> Result<HttpResponse, PageError> {
     let ctx = PageCtx::new(&req, &state);
     let d = bookable_event(&state, path.0, ctx.lang).await?;
@@ -288,8 +284,8 @@ pub async fn submit(
             return render(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &d, FormView { values: &values, errors: &errors, general: None })
         }
     };
-    let held = match crate::api::bookings::check_booking_rate(&state, &req) {
-        Ok(()) => place_hold(&state, &request).await,
+    let held = match bookings::check_booking_rate(&state, &req) {
+        Ok(()) => bookings::hold(&state, &request).await,
         Err(e) => Err(e),
     };
     match held {
@@ -298,7 +294,7 @@ pub async fn submit(
             Ok(see_other(paths::checkout(&receipt.reference, &key, lang)))
         }
         Err(e) => {
-            let code = e.detail.code.as_str();
+            let code = e.detail.code;
             if code == "invalid_promo_code" {
                 let mut errors = FieldErrors::default();
                 errors.add("promo_code", i18n::text(lang, "errors.invalid_promo_code", &[]));

@@ -9,11 +9,11 @@ use super::i18n::{self, FEW_SEATS};
 use super::page::{Meta, PageCtx, PageError};
 use super::paths::{self, Page};
 use crate::actors::registry::current_unit_price;
-use crate::api::AppState;
 use crate::db;
 use crate::db::catalogue::CityEventDetails;
 use crate::domain::{Cents, CityEventId, Language};
 use crate::i18n::money;
+use crate::state::AppState;
 
 /// Seats of one city event as the page shows them: from the actor's published snapshot when it
 /// runs (live), else from the database's counters (closed or not yet loaded).

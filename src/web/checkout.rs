@@ -12,14 +12,11 @@ use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::booking_form::{see_other, FormValues, FORM_LIMIT};
+use super::booking_form::{FormValues, FORM_LIMIT};
 use super::catalogue::{city_name, event_date, event_time};
-use super::csrf;
 use super::i18n;
 use super::page::{consent_cookie, Meta, PageCtx, PageError};
 use super::paths;
-use crate::api::payments::pay_with_test_card;
-use crate::api::AppState;
 use crate::calendar::{self, BookingDay};
 use crate::db;
 use crate::db::catalogue::CityEventDetails;
@@ -27,7 +24,11 @@ use crate::db::models::{AttendeeRow, BookingRow};
 use crate::domain::taxes::TaxLine;
 use crate::domain::tokens::{booking_key, booking_key_matches};
 use crate::domain::{BookingReference, BookingStatus, Cents, Email, Language};
+use crate::http::csrf;
+use crate::http::redirect::see_other;
 use crate::i18n::money;
+use crate::services::test_cards;
+use crate::state::AppState;
 
 #[derive(Deserialize)]
 pub struct KeyQuery {
@@ -133,14 +134,14 @@ async fn render_checkout(
         "minutes_left": format!("{}:{:02}", (b.hold_expires_at - Utc::now()).num_minutes().max(0), (b.hold_expires_at - Utc::now()).num_seconds().max(0) % 60),
         "hold_text": i18n::text(lang, "checkout.hold", &[("time", &local_time(l, lang)?)]),
         "pay_label": i18n::text(lang, "checkout.pay", &[("total", &total)]),
-        "test_mode": state.stripe_stand_in.is_some(),
+        "test_mode": state.test_cards.is_some(),
         "card_number": card_number,
         "error": error,
         "publishable_key": "",
         "client_secret": "",
         "return_url": ctx.absolute(&paths::confirmation(&b.reference, key, lang)),
     });
-    if payable && state.stripe_stand_in.is_none() {
+    if payable && state.test_cards.is_none() {
         // Real Stripe: the Payment Element needs the intent's client secret (one intent per booking).
         let intent = state.payments.create_intent(b).await.map_err(|e| PageError::from_api(lang, e.into()))?;
         body["publishable_key"] = json!(intent.publishable_key);
@@ -174,7 +175,7 @@ pub async fn pay(
     let ctx = PageCtx::new(&req, &state);
     let lang = ctx.lang;
     let l = load(&state, lang, &path.0, &query.k).await?;
-    let Some(stand_in) = state.stripe_stand_in.as_ref() else { return Err(PageError::not_found(lang)) };
+    let Some(cards) = state.test_cards.as_deref() else { return Err(PageError::not_found(lang)) };
     let values = FormValues::parse(&body).unwrap_or_default();
     let card = values.get("card_number");
     if csrf::verify(&req, state.settings.secret_key.expose(), values.get(csrf::FIELD)).is_err() {
@@ -183,7 +184,7 @@ pub async fn pay(
     if l.status != BookingStatus::Held {
         return render_checkout(&ctx, &l, &query.k, StatusCode::CONFLICT, None, card).await;
     }
-    match pay_with_test_card(&state, stand_in, &l.booking, card).await {
+    match test_cards::pay(&state, cards, &l.booking, card).await {
         Ok(r) if r.status == "succeeded" || r.status == "processing" => {
             Ok(see_other(paths::confirmation(&l.booking.reference, &query.k, lang)))
         }
@@ -257,7 +258,7 @@ pub async fn status(
     path: web::Path<(String,)>,
     query: web::Query<KeyQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let lang = super::page::language_of(&req);
+    let lang = crate::http::language::language_of(&req);
     let l = load(&state, lang, &path.0, &query.k).await?;
     let status = if l.status == BookingStatus::Held { "pending" } else { l.status.as_str() };
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(json!({"status": status})))
@@ -269,7 +270,7 @@ pub async fn calendar(
     path: web::Path<(String,)>,
     query: web::Query<KeyQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let lang = super::page::language_of(&req);
+    let lang = crate::http::language::language_of(&req);
     let l = load(&state, lang, &path.0, &query.k).await?;
     if l.status != BookingStatus::Confirmed {
         return Err(PageError::not_found(lang));
@@ -353,7 +354,7 @@ pub async fn manage_submit(
 
 /// The consent banner's form: remembers the choice and returns to the page it was made on.
 pub async fn consent(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, PageError> {
-    let lang = super::page::language_of(&req);
+    let lang = crate::http::language::language_of(&req);
     let values = FormValues::parse(&body).unwrap_or_default();
     if csrf::verify(&req, state.settings.secret_key.expose(), values.get(csrf::FIELD)).is_err() {
         return Err(PageError { lang, status: StatusCode::FORBIDDEN, retry_after: None });

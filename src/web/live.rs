@@ -10,8 +10,8 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::api::AppState;
 use crate::domain::CityEventId;
+use crate::state::AppState;
 
 #[derive(Deserialize)]
 pub struct LiveQuery {

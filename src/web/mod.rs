@@ -3,35 +3,34 @@
 //! protected by CSRF tokens; `static/site.js` only enhances (attendee fields, live seat counts
 //! through Server-Sent Events, the hold countdown, the confirmation's wait for the webhook).
 
-pub mod assets;
 pub mod booking_form;
 pub mod catalogue;
 pub mod checkout;
-pub mod csrf;
 pub mod i18n;
 pub mod live;
 pub mod page;
 pub mod paths;
-pub mod security;
 pub mod seo;
 pub mod tracking;
+pub mod waitlist;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use crate::api::AppState;
 use crate::domain::Language;
+use crate::state::AppState;
 use paths::Page;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(root))
-        .route("/assets/{file}", web::get().to(assets::serve))
+        .route("/assets/{file}", web::get().to(crate::http::assets::serve))
         .route("/live/availability", web::get().to(live::availability))
         .route("/sitemap.xml", web::get().to(seo::sitemap))
         .route("/robots.txt", web::get().to(seo::robots))
         .service(web::resource("/consent").app_data(checkout::form_config()).route(web::post().to(checkout::consent)))
-        .configure(tracking::routes);
+        .configure(tracking::routes)
+        .configure(waitlist::routes);
     for lang in [Language::Fr, Language::En] {
         let l = lang.as_str();
         cfg.route(&format!("/{l}"), web::get().to(move || async move { redirect(&format!("/{l}/"), true) }))
@@ -92,7 +91,7 @@ async fn root(req: HttpRequest, query: web::Query<LangQuery>) -> HttpResponse {
     let lang = match query.lang.as_deref() {
         Some("en") => Language::En,
         Some("fr") => Language::Fr,
-        _ => page::preferred_language(&req),
+        _ => crate::http::language::preferred_language(&req),
     };
     HttpResponse::Found()
         .insert_header((header::LOCATION, format!("/{}/", lang.as_str())))
@@ -103,7 +102,7 @@ async fn root(req: HttpRequest, query: web::Query<LangQuery>) -> HttpResponse {
 
 /// Any other address: the 404 page, in the language of the address or the browser.
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
-    let lang = page::language_of(&req);
+    let lang = crate::http::language::language_of(&req);
     HttpResponse::NotFound()
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))

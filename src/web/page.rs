@@ -10,18 +10,19 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use handlebars::Handlebars;
 use serde_json::{json, Value};
 
-use super::assets::Assets;
-use super::csrf::Csrf;
 use super::i18n;
 use super::paths::{self, Page};
-use crate::api::AppState;
 use crate::domain::Language;
-use crate::error::ApiError;
+use crate::http::assets::Assets;
+use crate::http::csrf::Csrf;
+use crate::http::error::ApiError;
+use crate::http::language::language_of;
+use crate::state::AppState;
 
 /// Templates and assets are compiled into the binary; built once per process.
 pub struct Site {
     pub hb: Handlebars<'static>,
-    pub assets: Assets,
+    pub assets: &'static Assets,
 }
 
 const TEMPLATES: &[(&str, &str)] = &[
@@ -48,44 +49,30 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("error", include_str!("../../templates/error.hbs")),
 ];
 
+/// The templates and assets, compiled on first use. A template that does not compile is left
+/// out (and logged): pages that use it answer the error page, the others still work. Start-up
+/// calls [`check_templates`] first, so a server with a broken template never starts.
 pub fn site() -> &'static Site {
     static SITE: OnceLock<Site> = OnceLock::new();
     SITE.get_or_init(|| {
         let mut hb = Handlebars::new();
         hb.set_strict_mode(true);
         for (name, source) in TEMPLATES {
-            hb.register_template_string(name, *source).unwrap_or_else(|e| panic!("templates/{name}.hbs: {e}"));
+            if let Err(e) = hb.register_template_string(name, *source) {
+                tracing::error!(template = name, error = %e, "a page template does not compile");
+            }
         }
-        Site { hb, assets: Assets::embedded() }
+        Site { hb, assets: crate::http::assets::assets() }
     })
 }
 
-/// The language a request is in: its address (`/fr/…`, `/en/…`), else `Accept-Language`
-/// (French unless English comes first, for Québec's French-first rule).
-pub fn language_of(req: &HttpRequest) -> Language {
-    let path = req.path();
-    if path == "/en" || path.starts_with("/en/") {
-        return Language::En;
+/// Every page template compiles; else the first error, naming the template.
+pub fn check_templates() -> Result<(), String> {
+    let mut hb = Handlebars::new();
+    for (name, source) in TEMPLATES {
+        hb.register_template_string(name, *source).map_err(|e| format!("templates/{name}.hbs: {e}"))?;
     }
-    if path == "/fr" || path.starts_with("/fr/") {
-        return Language::Fr;
-    }
-    preferred_language(req)
-}
-
-pub fn preferred_language(req: &HttpRequest) -> Language {
-    let accept = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    // The first language named that we speak wins; q-values are rarely anything but descending.
-    for part in accept.split(',') {
-        let tag = part.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-        if tag.starts_with("fr") {
-            return Language::Fr;
-        }
-        if tag.starts_with("en") {
-            return Language::En;
-        }
-    }
-    Language::Fr
+    Ok(())
 }
 
 pub const CONSENT_COOKIE: &str = "consent";
@@ -266,6 +253,7 @@ impl PageError {
 
     /// From an API-layer error, keeping its status (404, 503 with Retry-After…).
     pub fn from_api(lang: Language, e: ApiError) -> Self {
+        e.log();
         let status = if e.status.is_server_error() || e.status == StatusCode::NOT_FOUND || e.status == StatusCode::TOO_MANY_REQUESTS {
             e.status
         } else {

@@ -5,9 +5,9 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
 use super::paths::{self, Page};
-use crate::api::AppState;
 use crate::db;
 use crate::domain::Language;
+use crate::state::AppState;
 
 fn entry(out: &mut String, base: &str, fr: &str, en: &str) {
     for loc in [fr, en] {

@@ -7,10 +7,10 @@ use actix_web::{web, HttpResponse};
 use chrono::Utc;
 use serde::Deserialize;
 
-use crate::api::AppState;
 use crate::db;
 use crate::domain::tokens;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
+use crate::state::AppState;
 
 /// A transparent 1×1 GIF.
 const PIXEL: &[u8] = &[

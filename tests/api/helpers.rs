@@ -2,8 +2,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use billetterie::actors::Registry;
+use billetterie::app::Application;
 use billetterie::config::Settings;
-use billetterie::startup::Application;
 use billetterie::test_support::ScratchDb;
 use diesel::prelude::*;
 use serde_json::{json, Value};
@@ -61,7 +61,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub registry: Arc<Registry>,
     pub stripe: billetterie::payments::stand_in::StripeStandIn,
-    pub state: billetterie::api::AppState,
+    pub state: billetterie::state::AppState,
     actors: actix_rt::ArbiterHandle,
     server: actix_web::dev::ServerHandle,
     stopped: Option<tokio::sync::oneshot::Receiver<()>>,

@@ -392,7 +392,7 @@ async fn a_refund_made_from_the_command_line_reaches_the_running_actor() {
                                              // What `billetterie refund` builds: no actors, the database arbitrates.
     let offline = billetterie::payments::Payments::new(
         app.state.pool.clone(),
-        billetterie::startup::stripe_client(&app.state.settings),
+        billetterie::app::stripe_client(&app.state.settings),
         String::new(),
         billetterie::payments::SeatKeeper::Database,
     );

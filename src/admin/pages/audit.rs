@@ -5,9 +5,9 @@ use serde_json::{json, Value};
 
 use super::{api_error_page, language, render, text, toronto};
 use crate::admin::session::AdminSession;
-use crate::api::AppState;
 use crate::db;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
+use crate::state::AppState;
 
 pub async fn audit(req: HttpRequest, state: web::Data<AppState>, who: AdminSession) -> HttpResponse {
     let lang = language(&req);

@@ -11,9 +11,9 @@ use super::{after, api_error_page, language, money, render, see_other, text, tex
 use crate::admin::bookings::{self as svc, AttendeeEdit, SearchQuery};
 use crate::admin::city_events as events;
 use crate::admin::session::{AdminForm, AdminSession};
-use crate::api::AppState;
 use crate::domain::url::percent_encode;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
+use crate::state::AppState;
 
 async fn event_labels(state: &AppState) -> Result<Vec<(i64, String, String)>, ApiError> {
     Ok(events::list(state).await?.into_iter().map(|e| (e.id, format!("{} {}", e.city, &e.local_start[..10]), e.status)).collect())
@@ -167,7 +167,7 @@ pub struct MoveForm {
 
 pub async fn move_booking(state: web::Data<AppState>, who: AdminSession, path: web::Path<String>, f: AdminForm<MoveForm>) -> HttpResponse {
     match svc::move_booking(&state, &who, &path, f.0.city_event_id).await {
-        Ok(d) => see_other(&format!("{}?notice=done", booking_url(&d.booking.reference))),
+        Ok(d) => see_other(format!("{}?notice=done", booking_url(&d.booking.reference))),
         Err(e) => after(&booking_url(&path), Err(e), "done"),
     }
 }

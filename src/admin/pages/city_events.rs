@@ -9,9 +9,9 @@ use super::{after, api_error_page, language, local, render, see_other, text, Emp
 use crate::admin::city_events::{self as events, CityEventInput};
 use crate::admin::session::{AdminForm, AdminSession};
 use crate::admin::waiting_list;
-use crate::api::AppState;
 use crate::db;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
+use crate::state::AppState;
 
 /// The city-event form as posted: empty fields are absent.
 #[derive(Debug, Deserialize)]
@@ -87,7 +87,7 @@ pub async fn create_city_event(state: web::Data<AppState>, who: AdminSession, f:
         Err(e) => Err(e),
     };
     match result {
-        Ok(e) => see_other(&format!("/admin/city-events/{}?notice=created", e.id)),
+        Ok(e) => see_other(format!("/admin/city-events/{}?notice=created", e.id)),
         Err(e) => after("/admin/city-events", Err(e), "created"),
     }
 }

@@ -7,7 +7,7 @@ use super::{api_error_page, language, money, render, text};
 use crate::admin::chart::ChartLabels;
 use crate::admin::dashboard;
 use crate::admin::session::AdminSession;
-use crate::api::AppState;
+use crate::state::AppState;
 
 pub async fn dashboard(req: HttpRequest, state: web::Data<AppState>, who: AdminSession) -> HttpResponse {
     let lang = language(&req);

@@ -8,8 +8,8 @@ use super::{language, render, render_status, see_other, text, Empty};
 use crate::admin::api::{end_session, invalid_credentials, refused, removal};
 use crate::admin::auth::{self, LoginOutcome};
 use crate::admin::session::{self, AdminForm, AdminSession};
-use crate::api::AppState;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
+use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct NextQuery {
@@ -28,7 +28,7 @@ pub async fn login_form(req: HttpRequest, state: web::Data<AppState>, q: web::Qu
     let lang = language(&req);
     if let Ok(Some(who)) = session::lookup(&state, &req).await {
         let _ = who;
-        return see_other(&safe_next(q.next.as_deref()));
+        return see_other(safe_next(q.next.as_deref()));
     }
     render(
         &req,

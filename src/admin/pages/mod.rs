@@ -29,12 +29,13 @@ pub use dashboard::dashboard;
 pub use login::{login_form, login_submit, logout};
 
 use super::session::AdminSession;
-use crate::api::AppState;
 use crate::domain::url::percent_encode;
 use crate::domain::{Cents, Language};
-use crate::error::ApiError;
+use crate::http::csrf::Csrf;
+use crate::http::error::ApiError;
+use crate::http::redirect::see_other;
 use crate::i18n::{self, Vars};
-use crate::web::csrf::Csrf;
+use crate::state::AppState;
 
 const TEMPLATES: &[(&str, &str)] = &[
     ("layout", include_str!("../../../templates/admin/layout.hbs")),
@@ -113,7 +114,7 @@ fn language(req: &HttpRequest) -> Language {
     match q.lang.as_deref() {
         Some("en") => Language::En,
         Some("fr") => Language::Fr,
-        _ => crate::web::page::preferred_language(req),
+        _ => crate::http::language::preferred_language(req),
     }
 }
 
@@ -152,7 +153,7 @@ fn render_status(
         "t": strings(lang),
         "title": title,
         "section": section,
-        "css": crate::web::page::site().assets.url("admin.css"),
+        "css": crate::http::assets::assets().url("admin.css"),
         "csrf": csrf.token(),
         "who": who.map(|w| w.email.clone()),
         "notice": notice,
@@ -175,15 +176,14 @@ fn render_status(
     res
 }
 
-fn see_other(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_owned())).insert_header((header::CACHE_CONTROL, "no-store")).finish()
-}
-
 /// Back to `to` with the outcome of an action.
 fn after(to: &str, result: Result<(), ApiError>, notice: &str) -> HttpResponse {
     match result {
-        Ok(()) => see_other(&format!("{to}?notice={notice}")),
-        Err(e) => see_other(&format!("{to}?error={}&message={}", percent_encode(&e.detail.code), percent_encode(&e.detail.message))),
+        Ok(()) => see_other(format!("{to}?notice={notice}")),
+        Err(e) => {
+            e.log();
+            see_other(format!("{to}?error={}&message={}", percent_encode(e.detail.code), percent_encode(&e.detail.message)))
+        }
     }
 }
 
@@ -202,6 +202,7 @@ fn toronto(at: Option<DateTime<Utc>>) -> String {
 }
 
 fn api_error_page(req: &HttpRequest, state: &AppState, who: &AdminSession, e: ApiError) -> HttpResponse {
+    e.log();
     let lang = language(req);
     let status = e.status;
     let title = if status == StatusCode::NOT_FOUND {

@@ -7,12 +7,13 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::waiting_list::{self, ClaimRequest, JoinRequest};
-use crate::api::AppState;
+use super::page::{Meta, PageCtx, PageError};
+use super::{i18n, paths};
 use crate::domain::tokens::booking_key;
 use crate::domain::{ActExperience, Language};
-use crate::web::page::{Meta, PageCtx, PageError};
-use crate::web::{csrf, i18n, paths};
+use crate::http::csrf;
+use crate::services::waiting_list::{self, ClaimRequest, JoinRequest};
+use crate::state::AppState;
 
 fn verify(ctx: &PageCtx<'_>, body: &[u8]) -> Result<Vec<(String, String)>, PageError> {
     let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
@@ -51,7 +52,7 @@ pub async fn join(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes
             message(&ctx, StatusCode::CREATED, "waitlist.joined_title", text)
         }
         Err(e) => {
-            let key = match e.detail.code.as_str() {
+            let key = match e.detail.code {
                 "seats_available" => "waitlist.seats_available",
                 "already_on_waiting_list" => "waitlist.already",
                 "sales_closed" => "waitlist.closed",

@@ -8,7 +8,7 @@ use futures::future::LocalBoxFuture;
 use futures::StreamExt;
 use serde::de::DeserializeOwned;
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 /// Largest JSON body accepted (a booking with 50 attendees is well under 16 KiB).
 pub const JSON_LIMIT: usize = 64 * 1024;
@@ -152,13 +152,13 @@ mod tests {
     #[test]
     fn names_the_field() {
         let e = err(r#"{"city_event_id": "x"}"#);
-        assert_eq!((e.detail.code.as_str(), e.detail.field.as_deref()), ("invalid_field", Some("city_event_id")));
+        assert_eq!((e.detail.code, e.detail.field.as_deref()), ("invalid_field", Some("city_event_id")));
         let e = err(r#"{"city_event_id": 1, "quantity": 1, "buyer": {"first_name": "A", "last_name": "B", "phone": "5145550199"}}"#);
-        assert_eq!((e.detail.code.as_str(), e.detail.field.as_deref()), ("missing_field", Some("buyer.email")));
+        assert_eq!((e.detail.code, e.detail.field.as_deref()), ("missing_field", Some("buyer.email")));
         let e = err(r#"{"city_event_id": 1, "quantity": 99999999999999999999999}"#);
         assert_eq!(e.detail.field.as_deref(), Some("quantity"));
         let e = err(r#"{"city_event_id": 1, "colour": 1}"#);
-        assert_eq!((e.detail.code.as_str(), e.detail.field.as_deref()), ("unknown_field", Some("colour")));
+        assert_eq!((e.detail.code, e.detail.field.as_deref()), ("unknown_field", Some("colour")));
         assert_eq!(err("{nope").detail.code, "malformed_json");
         assert_eq!(err("[1, 2").detail.code, "malformed_json");
         let trailing = parse_json::<serde_json::Value>(b"{} {}").map(|_| ()).unwrap_err();

@@ -8,12 +8,10 @@ use std::sync::Arc;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{web, App, HttpServer};
 use diesel::Connection;
-use tracing_actix_web::TracingLogger;
 
-use crate::actors::email::{EmailDispatcher, RunDue};
-use crate::actors::payment::{PaymentActor, Reconcile};
+use crate::actors::email::EmailDispatcher;
+use crate::actors::payment::PaymentActor;
 use crate::actors::Registry;
-use crate::api::{self, AppState};
 use crate::config::Settings;
 use crate::db::{self, AsyncPool};
 use crate::email::dispatch::{transport_from_settings, EmailService, EmailSettings};
@@ -21,6 +19,12 @@ use crate::embedded_postgres::{self, ResolvedDatabase};
 use crate::payments::stand_in::{StandInConfig, StripeStandIn};
 use crate::payments::stripe_client::StripeClient;
 use crate::payments::{Payments, SeatKeeper};
+use crate::state::AppState;
+
+mod jobs;
+mod routes;
+
+pub use routes::openapi_document;
 
 pub struct Application {
     port: u16,
@@ -40,51 +44,6 @@ pub fn stripe_client(settings: &Settings) -> StripeClient {
         std::time::Duration::from_millis(settings.stripe_timeout_ms.max(100)),
         settings.stripe_max_attempts,
     )
-}
-
-/// The periodic jobs, as messages to their actors: Stripe reconciliation (`RECONCILE_CRON`) and
-/// the e-mail pass that claims due reminders (`EMAIL_CRON`).
-async fn schedule_jobs(
-    settings: &Settings,
-    payments: actix::Addr<PaymentActor>,
-    emails: actix::Addr<EmailDispatcher>,
-    pool: AsyncPool,
-) -> anyhow::Result<tokio_cron_scheduler::JobScheduler> {
-    use tokio_cron_scheduler::{Job, JobScheduler};
-    let scheduler = JobScheduler::new().await?;
-    let reconcile = Job::new_async(settings.reconcile_cron.as_str(), move |_id, _scheduler| {
-        let actor = payments.clone();
-        Box::pin(async move {
-            let _ = actor.send(Reconcile).await;
-        })
-    })
-    .map_err(|e| anyhow::anyhow!("RECONCILE_CRON {:?} is not a valid cron expression: {e}", settings.reconcile_cron))?;
-    let run_due = Job::new_async(settings.email_cron.as_str(), move |_id, _scheduler| {
-        let actor = emails.clone();
-        Box::pin(async move {
-            let _ = actor.send(RunDue(None)).await;
-        })
-    })
-    .map_err(|e| anyhow::anyhow!("EMAIL_CRON {:?} is not a valid cron expression: {e}", settings.email_cron))?;
-    scheduler.add(reconcile).await?;
-    scheduler.add(run_due).await?;
-    scheduler.add(privacy_job(settings, pool)?).await?;
-    scheduler.start().await?;
-    Ok(scheduler)
-}
-
-/// The retention pass (`PRIVACY_CRON`): anonymises the bookings of events past `RETENTION_DAYS`.
-fn privacy_job(settings: &Settings, pool: AsyncPool) -> anyhow::Result<tokio_cron_scheduler::Job> {
-    let retention_days = settings.retention_days;
-    tokio_cron_scheduler::Job::new_async(settings.privacy_cron.as_str(), move |_id, _scheduler| {
-        let pool = pool.clone();
-        Box::pin(async move {
-            if let Err(e) = crate::privacy::purge(&pool, chrono::Utc::now(), retention_days).await {
-                tracing::warn!(error = %e, "privacy retention pass failed; the next one will catch up");
-            }
-        })
-    })
-    .map_err(|e| anyhow::anyhow!("PRIVACY_CRON {:?} is not a valid cron expression: {e}", settings.privacy_cron))
 }
 
 /// Migrates (and seeds when asked) through a plain connection: blocking work, run off the runtime.
@@ -157,14 +116,14 @@ impl Application {
         let email_service = Arc::new(EmailService::new(pool.clone(), transport_from_settings(&settings)?, EmailSettings::from(&settings))?);
         tracing::info!(transport = email_service.transport_name(), "e-mail transport");
         let email_dispatcher = EmailDispatcher::start(email_service, std::time::Duration::from_secs(5), &arbiter.handle());
-        let scheduler = Some(schedule_jobs(&settings, payment_actor.clone(), email_dispatcher.clone(), pool.clone()).await?);
+        let scheduler = Some(jobs::schedule(&settings, payment_actor.clone(), email_dispatcher.clone(), pool.clone()).await?);
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
         if let Some(s) = &stand_in {
             s.set_webhook_url(&format!("http://127.0.0.1:{port}/api/v1/webhooks/stripe"));
         }
-        let views = Arc::new(crate::admin::funnel::ViewCounter::default());
-        crate::admin::funnel::ViewCounter::spawn_flusher(&views, pool.clone(), std::time::Duration::from_secs(5));
+        let views = Arc::new(crate::funnel::ViewCounter::default());
+        crate::funnel::ViewCounter::spawn_flusher(&views, pool.clone(), std::time::Duration::from_secs(5));
         let booking_limiter = Arc::new(crate::rate_limit::RateLimiter::per_minute(settings.rate_limit_bookings_per_minute));
         let state = AppState {
             views,
@@ -173,29 +132,23 @@ impl Application {
             settings: Arc::new(settings),
             payments,
             payment_actor,
-            stripe_stand_in: stand_in.clone(),
+            test_cards: stand_in.clone().map(|s| Arc::new(s) as Arc<dyn crate::state::TestCards>),
             email_dispatcher,
             booking_limiter,
         };
-        let data = web::Data::new(state.clone());
-        let frontend_url = state.settings.frontend_url.clone();
-        let s = &state.settings;
-        let security = web::Data::new(crate::web::security::SecurityPolicy::new(&state.settings, state.stripe_stand_in.is_none()));
         crate::web::page::remember_settings(&state.settings);
+        crate::web::page::check_templates().map_err(anyhow::Error::msg)?;
+        let routes = routes::Routes::new(&state);
+        let s = &state.settings;
         let server = HttpServer::new(move || {
             App::new()
-                .wrap(actix_web::middleware::from_fn(crate::rate_limit::header_limit))
-                .wrap(actix_web::middleware::from_fn(crate::web::security::headers))
+                .wrap(actix_web::middleware::from_fn(crate::http::limits::header_limit))
+                .wrap(actix_web::middleware::from_fn(crate::http::security::headers))
                 .wrap(actix_web::middleware::Compress::default())
                 // Inside the logger: the request id it assigns is there to be returned.
                 .wrap(actix_web::middleware::from_fn(crate::metrics::track))
-                .wrap(TracingLogger::<crate::telemetry::PrivateRootSpan>::new())
-                .app_data(security.clone())
-                .app_data(data.clone())
-                .app_data(web::PayloadConfig::new(api::extract::JSON_LIMIT))
-                .configure(crate::admin::routes)
-                .configure(api::routes_for(&frontend_url))
-                .configure(crate::web::routes)
+                .wrap(tracing_actix_web::TracingLogger::<crate::telemetry::PrivateRootSpan>::new())
+                .configure(|cfg| routes.configure(cfg))
                 .default_service(web::to(crate::web::not_found))
         })
         // Slow clients hold a connection only this long.
@@ -257,5 +210,16 @@ impl Application {
         arbiter.stop();
         drop(database);
         result
+    }
+}
+
+/// The stand-in takes test cards as Stripe.js would; the product knows only the trait.
+impl crate::state::TestCards for StripeStandIn {
+    fn confirm_card<'a>(
+        &'a self,
+        payment_intent_id: &'a str,
+        card_number: &'a str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = (u16, serde_json::Value)> + Send + 'a>> {
+        Box::pin(StripeStandIn::confirm_card(self, payment_intent_id, card_number))
     }
 }

@@ -1,6 +1,8 @@
 //! The one place errors become HTTP responses: `{"error": {"code", "message", "field"?}}` with the
 //! right status, a `Retry-After` where waiting helps, and never an internal detail.
 
+use std::sync::Arc;
+
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
@@ -18,7 +20,7 @@ pub struct ErrorBody {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable, machine-readable: `invalid_email`, `sold_out`, `not_found`, …
-    pub code: String,
+    pub code: &'static str,
     /// For people; may change wording.
     pub message: String,
     /// The request field at fault, as a JSON path (`buyer.email`, `attendees[1].last_name`).
@@ -32,19 +34,52 @@ pub struct ErrorDetail {
     pub status: Option<String>,
 }
 
+type Cause = Box<dyn std::error::Error + Send + Sync>;
+
 #[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: StatusCode,
     pub detail: ErrorDetail,
     pub retry_after: Option<u32>,
+    /// What caused it (a database or Stripe failure): kept for the log line, never answered.
+    /// (A thin pointer: `ApiError` travels in every `Result` of the request path.)
+    source: Option<Arc<Cause>>,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
-            detail: ErrorDetail { code: code.into(), message: message.into(), field: None, available: None, status: None },
+            detail: ErrorDetail { code, message: message.into(), field: None, available: None, status: None },
             retry_after: None,
+            source: None,
+        }
+    }
+
+    /// The failure behind this answer, kept for [`ApiError::log`].
+    pub fn caused_by(mut self, cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(Box::new(cause)));
+        self
+    }
+
+    /// Logs the error once, where it becomes a response (or a page): a server fault with its
+    /// chain of causes at `error`, a brief unavailability at `warn`; refusals of bad input are the
+    /// client's business and are not logged.
+    pub fn log(&self) {
+        if !self.status.is_server_error() {
+            return;
+        }
+        let mut causes = String::new();
+        let mut next = std::error::Error::source(self);
+        while let Some(cause) = next {
+            causes.push_str(if causes.is_empty() { "" } else { ": " });
+            causes.push_str(&cause.to_string());
+            next = cause.source();
+        }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            tracing::warn!(status = self.status.as_u16(), code = %self.detail.code, cause = %causes, "answered unavailable");
+        } else {
+            tracing::error!(status = self.status.as_u16(), code = %self.detail.code, cause = %causes, "answered with a server error");
         }
     }
 
@@ -63,19 +98,19 @@ impl ApiError {
         self
     }
 
-    pub fn not_found(code: &str, message: impl Into<String>) -> Self {
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, code, message)
     }
 
-    pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 
-    pub fn unprocessable(code: &str, field: &str, message: impl Into<String>) -> Self {
+    pub fn unprocessable(code: &'static str, field: &str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message).field(field)
     }
 
-    pub fn conflict(code: &str, message: impl Into<String>) -> Self {
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, message)
     }
 
@@ -99,12 +134,19 @@ impl std::fmt::Display for ApiError {
     }
 }
 
+impl std::error::Error for ApiError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| &**e as &(dyn std::error::Error + 'static))
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         self.status
     }
 
     fn error_response(&self) -> HttpResponse {
+        self.log();
         let mut res = HttpResponse::build(self.status);
         if let Some(secs) = self.retry_after {
             res.insert_header((header::RETRY_AFTER, secs.to_string()));
@@ -123,11 +165,9 @@ impl From<InvalidInput> for ApiError {
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         if e.is_transient() {
-            tracing::warn!(error = %e, "database unavailable");
-            ApiError::unavailable(2)
+            ApiError::unavailable(2).caused_by(e)
         } else {
-            tracing::error!(error = %e, "database error");
-            ApiError::internal()
+            ApiError::internal().caused_by(e)
         }
     }
 }
@@ -207,23 +247,19 @@ impl From<crate::payments::PaymentError> for ApiError {
                     .with_status("held")
             }
             P::InvalidAmount(msg) => ApiError::unprocessable("invalid_amount", "amount_cents", msg),
-            P::Stripe(StripeError::Unavailable(detail)) => {
-                tracing::warn!(%detail, "Stripe unavailable");
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "payment_provider_unavailable",
-                    "Payments are briefly unavailable; please try again in a moment. You have not been charged.",
-                )
-                .retry_after(5)
-            }
-            P::Stripe(e @ StripeError::Api { .. }) => {
-                tracing::error!(error = %e, "Stripe refused a request");
-                ApiError::new(
-                    StatusCode::BAD_GATEWAY,
-                    "payment_provider_error",
-                    "The payment provider refused the request; nothing was charged.",
-                )
-            }
+            P::Stripe(e @ StripeError::Unavailable(_)) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "payment_provider_unavailable",
+                "Payments are briefly unavailable; please try again in a moment. You have not been charged.",
+            )
+            .retry_after(5)
+            .caused_by(e),
+            P::Stripe(e @ StripeError::Api { .. }) => ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "payment_provider_error",
+                "The payment provider refused the request; nothing was charged.",
+            )
+            .caused_by(e),
             P::Db(e) => e.into(),
             P::Seats(e) => e.into(),
         }

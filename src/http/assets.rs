@@ -2,6 +2,7 @@
 //! hash of their content, so browsers may keep them for a year: a new build changes the name.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -28,6 +29,12 @@ const FILES: &[(&str, &[u8], &str)] = &[
     ("favicon.svg", include_bytes!("../../static/favicon.svg"), "image/svg+xml"),
 ];
 
+/// The embedded assets, hashed once per process.
+pub fn assets() -> &'static Assets {
+    static ASSETS: OnceLock<Assets> = OnceLock::new();
+    ASSETS.get_or_init(Assets::embedded)
+}
+
 impl Assets {
     pub fn embedded() -> Self {
         let mut urls = HashMap::new();
@@ -42,10 +49,18 @@ impl Assets {
         Self { urls, by_file }
     }
 
-    /// The URL of an asset by its logical name; panics on a name that is not embedded, which the
-    /// page tests catch.
+    /// The URL of an asset by its logical name. A name that is not embedded is a programming
+    /// error the page tests catch (debug builds stop on it); a release build logs it and links
+    /// to an address that answers 404 rather than fail the page.
     pub fn url(&self, name: &str) -> &str {
-        self.urls.get(name).map(String::as_str).unwrap_or_else(|| panic!("no embedded asset named {name}"))
+        match self.urls.get(name) {
+            Some(url) => url,
+            None => {
+                debug_assert!(false, "no embedded asset named {name}");
+                tracing::error!(asset = name, "no embedded asset by this name");
+                "/assets/missing"
+            }
+        }
     }
 
     pub fn total_bytes(&self, names: &[&str]) -> usize {
@@ -59,7 +74,7 @@ impl Assets {
 }
 
 pub async fn serve(file: web::Path<String>) -> HttpResponse {
-    match super::page::site().assets.by_file.get(file.as_str()) {
+    match assets().by_file.get(file.as_str()) {
         Some(a) => HttpResponse::Ok()
             .content_type(a.content_type)
             .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
