@@ -101,16 +101,10 @@ impl tracing_actix_web::RootSpanBuilder for PrivateRootSpan {
             // Messages may quote what the client sent (serde echoes values): mask addresses.
             let message = crate::domain::mask_emails_in(&e.to_string());
             span.record("exception.message", tracing::field::display(&message));
-            span.in_scope(|| {
-                if status.as_u16() == 500 {
-                    tracing::error!(error = %message, "request failed");
-                } else if status.is_server_error() {
-                    // 502/503: a dependency is down; the answer says so and when to retry.
-                    tracing::warn!(error = %message, "request refused");
-                } else {
-                    tracing::debug!(error = %message, "request refused");
-                }
-            });
+            // Logged once already, with its causes, where it became the answer
+            // (`http::error::ApiError::log`, the page errors): here only the span's fields and a
+            // debug line, so one failure is one `error` line (and one Sentry event).
+            span.in_scope(|| tracing::debug!(error = %message, "request answered with an error"));
         }
     }
 }

@@ -61,6 +61,7 @@ pub fn invalid_credentials() -> ApiError {
 #[utoipa::path(post, path = "/api/v1/admin/login", tag = "back office", request_body = LoginRequest,
     responses((status = 200, body = SessionView), (status = 401, description = "invalid_credentials", body = ErrorBody),
         (status = 429, description = "account_locked / too_many_attempts; see Retry-After", body = ErrorBody)))]
+#[tracing::instrument(name = "admin.api.login", skip_all)]
 pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: ApiJson<LoginRequest>) -> ApiResult<HttpResponse> {
     match auth::login(&state.pool, &body.0.email, &body.0.password, &session::client_ip(&req)).await? {
         LoginOutcome::Success { user_id, email } => {
@@ -79,6 +80,7 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: ApiJson<L
 
 #[utoipa::path(get, path = "/api/v1/admin/session", tag = "back office", security(("admin_session" = [])),
     responses((status = 200, body = SessionView), (status = 401, body = ErrorBody)))]
+#[tracing::instrument(name = "admin.api.current", skip_all)]
 pub async fn current(state: web::Data<AppState>, req: HttpRequest, who: AdminSession) -> HttpResponse {
     let csrf = Csrf::from_request(&req, state.settings.secret_key.expose());
     let mut res = ok(SessionView { email: who.email, expires_at: who.expires_at, csrf_token: csrf.token().to_owned() });
@@ -89,6 +91,7 @@ pub async fn current(state: web::Data<AppState>, req: HttpRequest, who: AdminSes
 /// Ends the session (the row is deleted; the cookie is cleared).
 #[utoipa::path(post, path = "/api/v1/admin/logout", tag = "back office", security(("admin_session" = [])),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 403, description = "csrf_refused", body = ErrorBody)))]
+#[tracing::instrument(name = "admin.api.logout", skip_all)]
 pub async fn logout(state: web::Data<AppState>, req: HttpRequest, who: AdminSession) -> ApiResult<HttpResponse> {
     end_session(&state, &who).await?;
     let mut res = HttpResponse::NoContent().finish();
@@ -109,24 +112,28 @@ pub fn removal(state: &AppState, req: &HttpRequest) -> Cookie<'static> {
 
 #[utoipa::path(get, path = "/api/v1/admin/dashboard", tag = "back office", security(("admin_session" = [])),
     responses((status = 200, body = dashboard::Dashboard), (status = 401, body = ErrorBody)))]
+#[tracing::instrument(name = "admin.api.get_dashboard", skip_all)]
 pub async fn get_dashboard(state: web::Data<AppState>, _who: AdminSession) -> ApiResult<HttpResponse> {
     Ok(ok(dashboard::build(&state).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/admin/bookings", tag = "back office", security(("admin_session" = [])), params(SearchQuery),
     responses((status = 200, body = [svc::AdminBooking]), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[tracing::instrument(name = "admin.api.search_bookings", skip_all)]
 pub async fn search_bookings(state: web::Data<AppState>, _who: AdminSession, q: web::Query<SearchQuery>) -> ApiResult<HttpResponse> {
     Ok(ok(svc::search(&state, &q).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/admin/bookings/{reference}", tag = "back office", security(("admin_session" = [])),
     params(("reference" = String, Path)), responses((status = 200, body = svc::BookingDetail), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[tracing::instrument(name = "admin.api.get_booking", skip_all)]
 pub async fn get_booking(state: web::Data<AppState>, _who: AdminSession, path: web::Path<String>) -> ApiResult<HttpResponse> {
     Ok(ok(svc::detail(&state, &path).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/admin/bookings/{reference}/resend-confirmation", tag = "back office", security(("admin_session" = [])),
     params(("reference" = String, Path)), responses((status = 200, body = svc::AdminBooking), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[tracing::instrument(name = "admin.api.resend", skip_all)]
 pub async fn resend(state: web::Data<AppState>, who: AdminSession, path: web::Path<String>) -> ApiResult<HttpResponse> {
     Ok(ok(svc::resend_confirmation(&state, &who, &path).await?))
 }
@@ -140,6 +147,7 @@ pub struct AttendeesRequest {
 #[utoipa::path(put, path = "/api/v1/admin/bookings/{reference}/attendees", tag = "back office", security(("admin_session" = [])),
     params(("reference" = String, Path)), request_body = AttendeesRequest,
     responses((status = 200, body = svc::AdminBooking), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[tracing::instrument(name = "admin.api.edit_attendees", skip_all)]
 pub async fn edit_attendees(
     state: web::Data<AppState>,
     who: AdminSession,
@@ -151,6 +159,7 @@ pub async fn edit_attendees(
 
 #[utoipa::path(post, path = "/api/v1/admin/bookings/{reference}/cancel", tag = "back office", security(("admin_session" = [])),
     params(("reference" = String, Path)), responses((status = 200, body = svc::AdminBooking), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[tracing::instrument(name = "admin.api.cancel", skip_all)]
 pub async fn cancel(state: web::Data<AppState>, who: AdminSession, path: web::Path<String>) -> ApiResult<HttpResponse> {
     Ok(ok(svc::cancel(&state, &who, &path).await?))
 }
@@ -158,6 +167,7 @@ pub async fn cancel(state: web::Data<AppState>, who: AdminSession, path: web::Pa
 #[utoipa::path(post, path = "/api/v1/admin/bookings/{reference}/refund", tag = "back office", security(("admin_session" = [])),
     params(("reference" = String, Path)), request_body = RefundRequest,
     responses((status = 200, body = svc::RefundDone), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+#[tracing::instrument(name = "admin.api.refund", skip_all)]
 pub async fn refund(
     state: web::Data<AppState>,
     who: AdminSession,
@@ -171,6 +181,7 @@ pub async fn refund(
     params(("reference" = String, Path)), request_body = MoveRequest,
     responses((status = 200, description = "The new booking", body = svc::BookingDetail), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 409, description = "sold_out / not_enough_seats in the target, sales_closed, not_movable", body = ErrorBody)))]
+#[tracing::instrument(name = "admin.api.move_booking", skip_all)]
 pub async fn move_booking(
     state: web::Data<AppState>,
     who: AdminSession,
@@ -182,12 +193,14 @@ pub async fn move_booking(
 
 #[utoipa::path(get, path = "/api/v1/admin/city-events", tag = "back office", security(("admin_session" = [])),
     responses((status = 200, body = [events::AdminCityEvent]), (status = 401, body = ErrorBody)))]
+#[tracing::instrument(name = "admin.api.list_city_events", skip_all)]
 pub async fn list_city_events(state: web::Data<AppState>, _who: AdminSession) -> ApiResult<HttpResponse> {
     Ok(ok(events::list(&state).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/admin/city-events", tag = "back office", security(("admin_session" = [])), request_body = CityEventInput,
     responses((status = 201, body = events::AdminCityEvent), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[tracing::instrument(name = "admin.api.create_city_event", skip_all)]
 pub async fn create_city_event(state: web::Data<AppState>, who: AdminSession, body: ApiJson<CityEventInput>) -> ApiResult<HttpResponse> {
     let created = events::create(&state, &who, &body.0).await?;
     Ok(HttpResponse::Created().insert_header((header::CACHE_CONTROL, "no-store")).json(created))
@@ -195,6 +208,7 @@ pub async fn create_city_event(state: web::Data<AppState>, who: AdminSession, bo
 
 #[utoipa::path(get, path = "/api/v1/admin/city-events/{id}", tag = "back office", security(("admin_session" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = events::AdminCityEvent), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[tracing::instrument(name = "admin.api.get_city_event", skip_all)]
 pub async fn get_city_event(state: web::Data<AppState>, _who: AdminSession, path: web::Path<i64>) -> ApiResult<HttpResponse> {
     Ok(ok(events::get(&state, *path).await?))
 }
@@ -202,6 +216,7 @@ pub async fn get_city_event(state: web::Data<AppState>, _who: AdminSession, path
 #[utoipa::path(put, path = "/api/v1/admin/city-events/{id}", tag = "back office", security(("admin_session" = [])), params(("id" = i64, Path)), request_body = CityEventInput,
     responses((status = 200, body = events::AdminCityEvent), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 409, description = "capacity_below_taken", body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[tracing::instrument(name = "admin.api.update_city_event", skip_all)]
 pub async fn update_city_event(
     state: web::Data<AppState>,
     who: AdminSession,
@@ -213,18 +228,21 @@ pub async fn update_city_event(
 
 #[utoipa::path(post, path = "/api/v1/admin/city-events/{id}/open-sales", tag = "back office", security(("admin_session" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = events::AdminCityEvent), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[tracing::instrument(name = "admin.api.open_sales", skip_all)]
 pub async fn open_sales(state: web::Data<AppState>, who: AdminSession, path: web::Path<i64>) -> ApiResult<HttpResponse> {
     Ok(ok(events::set_sales(&state, &who, *path, true).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/admin/city-events/{id}/close-sales", tag = "back office", security(("admin_session" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = events::AdminCityEvent), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[tracing::instrument(name = "admin.api.close_sales", skip_all)]
 pub async fn close_sales(state: web::Data<AppState>, who: AdminSession, path: web::Path<i64>) -> ApiResult<HttpResponse> {
     Ok(ok(events::set_sales(&state, &who, *path, false).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/admin/city-events/{id}/waiting-list", tag = "back office", security(("admin_session" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = [crate::db::waitlist::WaitlistLine]), (status = 401, body = ErrorBody)))]
+#[tracing::instrument(name = "admin.api.waiting", skip_all)]
 pub async fn waiting(state: web::Data<AppState>, _who: AdminSession, path: web::Path<i64>) -> ApiResult<HttpResponse> {
     Ok(ok(waiting_list::lines(&state, *path).await?))
 }
@@ -232,6 +250,7 @@ pub async fn waiting(state: web::Data<AppState>, _who: AdminSession, path: web::
 #[utoipa::path(delete, path = "/api/v1/admin/city-events/{id}/waiting-list/{entry_id}", tag = "back office", security(("admin_session" = [])),
     params(("id" = i64, Path), ("entry_id" = i64, Path)),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[tracing::instrument(name = "admin.api.remove_waiting", skip_all)]
 pub async fn remove_waiting(state: web::Data<AppState>, who: AdminSession, path: web::Path<(i64, i64)>) -> ApiResult<HttpResponse> {
     let (id, entry) = path.into_inner();
     waiting_list::remove(&state, &who, id, entry).await?;
@@ -247,6 +266,7 @@ pub struct SheetQuery {
 /// The attendees of the seats sold, as CSV (UTF-8 with BOM), streamed.
 #[utoipa::path(get, path = "/api/v1/admin/city-events/{id}/attendees.csv", tag = "back office", security(("admin_session" = [])),
     params(("id" = i64, Path), SheetQuery), responses((status = 200, content_type = "text/csv"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[tracing::instrument(name = "admin.api.attendees_csv", skip_all)]
 pub async fn attendees_csv(
     state: web::Data<AppState>,
     _who: AdminSession,
@@ -265,18 +285,21 @@ pub struct AccountingQuery {
 /// Paid bookings with their tax lines, for accounting, as CSV (UTF-8 with BOM), streamed.
 #[utoipa::path(get, path = "/api/v1/admin/exports/bookings.csv", tag = "back office", security(("admin_session" = [])),
     params(AccountingQuery), responses((status = 200, content_type = "text/csv"), (status = 401, body = ErrorBody)))]
+#[tracing::instrument(name = "admin.api.accounting_csv", skip_all)]
 pub async fn accounting_csv(state: web::Data<AppState>, _who: AdminSession, q: web::Query<AccountingQuery>) -> ApiResult<HttpResponse> {
     exports::accounting(&state, q.city_event_id).await
 }
 
 #[utoipa::path(get, path = "/api/v1/admin/venues", tag = "back office", security(("admin_session" = [])),
     responses((status = 200, description = "Venues with their city and time zone"), (status = 401, body = ErrorBody)))]
+#[tracing::instrument(name = "admin.api.venues", skip_all)]
 pub async fn venues(state: web::Data<AppState>, _who: AdminSession) -> ApiResult<HttpResponse> {
     Ok(ok(events::venues(&state).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/admin/audit", tag = "back office", security(("admin_session" = [])),
     responses((status = 200, body = [svc::AuditView]), (status = 401, body = ErrorBody)))]
+#[tracing::instrument(name = "admin.api.audit_log", skip_all)]
 pub async fn audit_log(state: web::Data<AppState>, _who: AdminSession) -> ApiResult<HttpResponse> {
     let mut conn = db::connection(&state.pool).await?;
     let rows: Vec<svc::AuditView> = db::admin::audit_entries(&mut conn, None, 500).await?.into_iter().map(Into::into).collect();
@@ -284,6 +307,7 @@ pub async fn audit_log(state: web::Data<AppState>, _who: AdminSession) -> ApiRes
 }
 
 /// Unknown back-office API routes (reached only with a session).
+#[tracing::instrument(name = "admin.api.not_found", skip_all)]
 pub async fn not_found(req: HttpRequest) -> ApiResult<HttpResponse> {
     Err(ApiError::not_found("route_not_found", format!("No API route for {} {}.", req.method(), req.path())))
 }
@@ -296,6 +320,7 @@ pub async fn not_found(req: HttpRequest) -> ApiResult<HttpResponse> {
     responses((status = 201, body = public_list::Joined), (status = 404, body = ErrorBody),
         (status = 409, description = "seats_available (book instead), already_on_waiting_list, sales_closed", body = ErrorBody),
         (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+#[tracing::instrument(name = "admin.api.join_waiting_list", skip_all)]
 pub async fn join_waiting_list(state: web::Data<AppState>, body: ApiJson<public_list::JoinRequest>) -> ApiResult<HttpResponse> {
     let joined = public_list::join(&state, &body.0).await?;
     Ok(HttpResponse::Created().insert_header((header::CACHE_CONTROL, "no-store")).json(joined))
@@ -303,6 +328,7 @@ pub async fn join_waiting_list(state: web::Data<AppState>, body: ApiJson<public_
 
 #[utoipa::path(get, path = "/api/v1/waiting-list/offers/{token}", tag = "waiting list", params(("token" = String, Path)),
     responses((status = 200, body = public_list::OfferView), (status = 404, description = "offer_not_found: invalid or expired", body = ErrorBody)))]
+#[tracing::instrument(name = "admin.api.get_offer", skip_all)]
 pub async fn get_offer(state: web::Data<AppState>, path: web::Path<String>) -> ApiResult<HttpResponse> {
     Ok(ok(public_list::offer(&state, &path).await?))
 }
@@ -312,6 +338,7 @@ pub async fn get_offer(state: web::Data<AppState>, path: web::Path<String>) -> A
 #[utoipa::path(post, path = "/api/v1/waiting-list/offers/{token}/claim", tag = "waiting list", params(("token" = String, Path)),
     request_body = public_list::ClaimRequest,
     responses((status = 200, body = public_list::OfferView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[tracing::instrument(name = "admin.api.claim_offer", skip_all)]
 pub async fn claim_offer(
     state: web::Data<AppState>,
     path: web::Path<String>,

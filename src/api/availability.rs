@@ -10,6 +10,7 @@ use crate::http::error::{ApiError, ApiResult, ErrorBody};
 #[utoipa::path(get, path = "/api/v1/availability/{city_event_id}", tag = "bookings",
     params(("city_event_id" = i64, Path, description = "City event id")),
     responses((status = 200, body = Availability), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+#[tracing::instrument(name = "api.availability.get", skip_all)]
 pub async fn get(state: web::Data<AppState>, path: web::Path<i64>) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
     state.views.record(id);

@@ -29,6 +29,7 @@ pub async fn create(state: web::Data<AppState>, req: HttpRequest, body: ApiJson<
     count_hold(create_booking(&state, &req, body.0).await)
 }
 
+#[tracing::instrument(name = "api.bookings.create_booking", skip_all)]
 async fn create_booking(state: &AppState, req: &HttpRequest, body: RawBookingRequest) -> ApiResult<HttpResponse> {
     let request = parse_booking(state, req, body)?;
     let receipt = bookings::hold(state, &request).await?;
@@ -113,6 +114,7 @@ async fn owned_booking(state: &AppState, reference: &str, email: &str) -> ApiRes
 #[utoipa::path(get, path = "/api/v1/bookings/{reference}", tag = "bookings",
     params(("reference" = String, Path, example = "TOR-7KQ2-M9XD"), EmailQuery),
     responses((status = 200, body = BookingView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+#[tracing::instrument(name = "api.bookings.get", skip_all)]
 pub async fn get(state: web::Data<AppState>, path: web::Path<String>, query: web::Query<EmailQuery>) -> ApiResult<HttpResponse> {
     let view = owned_booking(&state, &path, &query.email).await?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(view))
@@ -124,6 +126,7 @@ pub async fn get(state: web::Data<AppState>, path: web::Path<String>, query: web
     responses((status = 200, body = BookingView), (status = 404, body = ErrorBody), (status = 409, description = "not_cancellable: the booking is not held", body = ErrorBody),
         (status = 422, body = ErrorBody), (status = 429, description = "busy: too many requests for this city event; see Retry-After", body = ErrorBody),
         (status = 503, body = ErrorBody)))]
+#[tracing::instrument(name = "api.bookings.cancel", skip_all)]
 pub async fn cancel(state: web::Data<AppState>, path: web::Path<String>, body: ApiJson<CancelRequest>) -> ApiResult<HttpResponse> {
     let view = owned_booking(&state, &path, &body.0.email).await?;
     let not_cancellable = |status: BookingStatus| {

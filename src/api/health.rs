@@ -26,6 +26,7 @@ pub struct Health {
 
 /// Database reachability and actor state; `503` when degraded.
 #[utoipa::path(get, path = "/health", tag = "operations", responses((status = 200, body = Health), (status = 503, body = Health)))]
+#[tracing::instrument(name = "api.health.get", skip_all)]
 pub async fn get(state: web::Data<AppState>) -> HttpResponse {
     let db_ok = tokio::time::timeout(Duration::from_secs(2), async {
         let mut conn = db::connection(&state.pool).await.ok()?;
@@ -52,6 +53,7 @@ pub async fn get(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// `GET /metrics`: Prometheus' text format, with the actors' queues and the pool read now.
+#[tracing::instrument(name = "api.health.metrics", skip_all)]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let status = state.pool.status();
     let now = crate::metrics::Gauges {

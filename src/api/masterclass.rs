@@ -9,6 +9,7 @@ use crate::state::AppState;
 /// The masterclass events with their city events (public; draft city events are left out).
 #[utoipa::path(get, path = "/api/v1/masterclass/events", tag = "catalogue",
     responses((status = 200, body = [MasterclassEventView]), (status = 503, body = ErrorBody)))]
+#[tracing::instrument(name = "api.masterclass.events", skip_all)]
 pub async fn events(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let mut conn = db::connection(&state.pool).await?;
     let events = db::catalogue::masterclass_events(&mut conn).await?;
@@ -30,6 +31,7 @@ pub async fn events(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
 /// Cities with their city events: venue, local date and time, prices, availability.
 #[utoipa::path(get, path = "/api/v1/masterclass/cities", tag = "catalogue",
     responses((status = 200, body = [CityView]), (status = 503, body = ErrorBody)))]
+#[tracing::instrument(name = "api.masterclass.cities", skip_all)]
 pub async fn cities(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let mut conn = db::connection(&state.pool).await?;
     let city_events = db::catalogue::city_events(&mut conn).await?;

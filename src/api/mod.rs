@@ -70,6 +70,7 @@ fn api_routes(cfg: &mut web::ServiceConfig, cors: Option<actix_cors::Cors>) {
 }
 
 /// Unknown API routes and wrong methods answer in the API's error format.
+#[tracing::instrument(name = "api.not_found", skip_all)]
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::not_found("route_not_found", format!("No API route for {} {}.", req.method(), req.path())))
 }

@@ -77,6 +77,7 @@ fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::
 pub struct Document(pub utoipa::openapi::OpenApi);
 
 /// `GET /api/v1/openapi.json`
+#[tracing::instrument(name = "api.openapi.document", skip_all)]
 pub async fn document(doc: web::Data<Document>) -> HttpResponse {
     HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=300")).json(&doc.0)
 }

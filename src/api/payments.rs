@@ -52,6 +52,7 @@ pub struct TestCardRequest {
     responses((status = 200, body = TestCardResult), (status = 404, body = ErrorBody), (status = 409, description = "not_payable", body = ErrorBody),
         (status = 422, description = "invalid_card_number or an invalid body", body = ErrorBody),
         (status = 502, description = "payment_provider_error", body = ErrorBody), (status = 503, body = ErrorBody)))]
+#[tracing::instrument(name = "api.payments.test_card", skip_all)]
 pub async fn test_card(state: web::Data<AppState>, body: ApiJson<TestCardRequest>) -> ApiResult<HttpResponse> {
     let Some(cards) = state.test_cards.as_deref() else {
         return Err(ApiError::not_found("route_not_found", "Test cards are only accepted by the offline demo."));

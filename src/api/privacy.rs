@@ -43,6 +43,7 @@ pub struct Erased {
 #[utoipa::path(get, path = "/api/v1/bookings/{reference}/personal-data", tag = "privacy",
     params(("reference" = String, Path, example = "TOR-7KQ2-M9XD"), EmailQuery),
     responses((status = 200, body = PersonalData), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+#[tracing::instrument(name = "api.privacy.personal_data", skip_all)]
 pub async fn personal_data(state: web::Data<AppState>, path: web::Path<String>, query: web::Query<EmailQuery>) -> ApiResult<HttpResponse> {
     let (booking, people) = owned_booking_row(&state, &path, &query.email).await?;
     let mut conn = db::connection(&state.pool).await?;
@@ -83,6 +84,7 @@ pub async fn personal_data(state: web::Data<AppState>, path: web::Path<String>, 
     params(("reference" = String, Path, example = "TOR-7KQ2-M9XD")),
     responses((status = 200, body = Erased), (status = 404, body = ErrorBody), (status = 409, description = "not_erasable: the booking is held", body = ErrorBody),
         (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+#[tracing::instrument(name = "api.privacy.erase", skip_all)]
 pub async fn erase(
     state: web::Data<AppState>,
     path: web::Path<String>,

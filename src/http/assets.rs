@@ -73,6 +73,7 @@ impl Assets {
     }
 }
 
+#[tracing::instrument(name = "http.assets.serve", skip_all)]
 pub async fn serve(file: web::Path<String>) -> HttpResponse {
     match assets().by_file.get(file.as_str()) {
         Some(a) => HttpResponse::Ok()

@@ -69,13 +69,9 @@ impl ApiError {
         if !self.status.is_server_error() {
             return;
         }
-        let mut causes = String::new();
-        let mut next = std::error::Error::source(self);
-        while let Some(cause) = next {
-            causes.push_str(if causes.is_empty() { "" } else { ": " });
-            causes.push_str(&cause.to_string());
-            next = cause.source();
-        }
+        // The direct cause's message (`DbError` and `StripeError` spell their own causes), with
+        // e-mail addresses masked: a database error may quote a value.
+        let causes = std::error::Error::source(self).map(|c| crate::domain::mask_emails_in(&c.to_string())).unwrap_or_default();
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             tracing::warn!(status = self.status.as_u16(), code = %self.detail.code, cause = %causes, "answered unavailable");
         } else {

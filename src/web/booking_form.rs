@@ -247,6 +247,7 @@ fn render(ctx: &PageCtx<'_>, status: StatusCode, d: &CityEventDetails, view: For
     ctx.render(status, "booking_form", Some(Page::Book), meta, body)
 }
 
+#[tracing::instrument(name = "web.booking_form.show", skip_all)]
 pub async fn show(req: HttpRequest, state: web::Data<AppState>, path: web::Path<(i64,)>) -> Result<HttpResponse, PageError> {
     let ctx = PageCtx::new(&req, &state);
     let d = bookable_event(&state, path.0, ctx.lang).await?;

@@ -159,6 +159,7 @@ pub async fn events(state: &AppState, lang: Language) -> Result<Vec<CityEventDet
     Ok(all.into_iter().filter(|d| d.event.status == "on_sale" || d.event.status == "closed").collect())
 }
 
+#[tracing::instrument(name = "web.catalogue.home", skip_all)]
 pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
     let ctx = PageCtx::new(&req, &state);
     let lang = ctx.lang;
@@ -170,14 +171,17 @@ pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     ctx.ok("home", Some(Page::Home), meta, json!({"events": cards, "cities_url": Page::Cities.url(lang)}))
 }
 
+#[tracing::instrument(name = "web.catalogue.cities", skip_all)]
 pub async fn cities(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
     list_page(req, state, Page::Cities).await
 }
 
+#[tracing::instrument(name = "web.catalogue.book", skip_all)]
 pub async fn book(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
     list_page(req, state, Page::Book).await
 }
 
+#[tracing::instrument(name = "web.catalogue.list_page", skip_all)]
 async fn list_page(req: HttpRequest, state: web::Data<AppState>, page: Page) -> Result<HttpResponse, PageError> {
     let ctx = PageCtx::new(&req, &state);
     let lang = ctx.lang;
@@ -196,6 +200,7 @@ async fn list_page(req: HttpRequest, state: web::Data<AppState>, page: Page) -> 
     ctx.ok(page.id(), Some(page), Meta::from_locale(lang, page.id(), &[]), json!({"events": cards}))
 }
 
+#[tracing::instrument(name = "web.catalogue.city", skip_all)]
 pub async fn city(req: HttpRequest, state: web::Data<AppState>, slug: web::Path<(String,)>) -> Result<HttpResponse, PageError> {
     let ctx = PageCtx::new(&req, &state);
     let lang = ctx.lang;
@@ -213,6 +218,7 @@ pub async fn city(req: HttpRequest, state: web::Data<AppState>, slug: web::Path<
     ctx.ok("city", Some(Page::Cities), meta, json!({"city": name, "events": views, "cities_url": Page::Cities.url(lang)}))
 }
 
+#[tracing::instrument(name = "web.catalogue.pricing", skip_all)]
 pub async fn pricing(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
     let ctx = PageCtx::new(&req, &state);
     let lang = ctx.lang;
@@ -234,6 +240,7 @@ pub async fn pricing(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
 }
 
 /// Pages whose content is all in the locale files.
+#[tracing::instrument(name = "web.catalogue.static_page", skip_all)]
 pub async fn static_page(req: HttpRequest, state: web::Data<AppState>, page: Page) -> Result<HttpResponse, PageError> {
     let ctx = PageCtx::new(&req, &state);
     let lang = ctx.lang;

@@ -151,6 +151,7 @@ async fn render_checkout(
     ctx.render(status, "checkout", None, meta, merge(body, receipt(l, lang)?))
 }
 
+#[tracing::instrument(name = "web.checkout.checkout", skip_all)]
 pub async fn checkout(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -211,6 +212,7 @@ pub async fn pay(
     }
 }
 
+#[tracing::instrument(name = "web.checkout.confirmation", skip_all)]
 pub async fn confirmation(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -252,6 +254,7 @@ pub async fn confirmation(
 }
 
 /// `{"status": "pending" | "confirmed" | …}` for the confirmation page's script.
+#[tracing::instrument(name = "web.checkout.status", skip_all)]
 pub async fn status(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -264,6 +267,7 @@ pub async fn status(
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(json!({"status": status})))
 }
 
+#[tracing::instrument(name = "web.checkout.calendar", skip_all)]
 pub async fn calendar(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -301,6 +305,7 @@ pub async fn calendar(
 
 /// The "manage my booking" address the e-mails carry: asks for the buyer's e-mail, then goes to
 /// the booking's checkout or confirmation page.
+#[tracing::instrument(name = "web.checkout.manage", skip_all)]
 pub async fn manage(req: HttpRequest, state: web::Data<AppState>, path: web::Path<(String,)>) -> Result<HttpResponse, PageError> {
     let ctx = PageCtx::new(&req, &state);
     render_manage(&ctx, &path.0, StatusCode::OK, None, "")
@@ -324,6 +329,7 @@ fn render_manage(
     ctx.render(status, "manage", None, Meta::from_locale(lang, "manage", &[]).private(), body)
 }
 
+#[tracing::instrument(name = "web.checkout.manage_submit", skip_all)]
 pub async fn manage_submit(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -353,6 +359,7 @@ pub async fn manage_submit(
 }
 
 /// The consent banner's form: remembers the choice and returns to the page it was made on.
+#[tracing::instrument(name = "web.checkout.consent", skip_all)]
 pub async fn consent(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, PageError> {
     let lang = crate::http::language::language_of(&req);
     let values = FormValues::parse(&body).unwrap_or_default();

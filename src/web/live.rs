@@ -26,6 +26,7 @@ const KEEPALIVE: Duration = Duration::from_secs(15);
 /// forever and a restarted server is picked up.
 const LIFETIME: Duration = Duration::from_secs(300);
 
+#[tracing::instrument(name = "web.live.availability", skip_all)]
 pub async fn availability(state: web::Data<AppState>, query: web::Query<LiveQuery>) -> HttpResponse {
     let mut ids: Vec<i64> = query.ids.split(',').filter_map(|s| s.trim().parse().ok()).take(64).collect();
     if ids.is_empty() {

@@ -87,6 +87,7 @@ struct LangQuery {
 }
 
 /// `/` sends French visitors to `/fr/` and English ones to `/en/` (`?lang=` wins).
+#[tracing::instrument(name = "web.root", skip_all)]
 async fn root(req: HttpRequest, query: web::Query<LangQuery>) -> HttpResponse {
     let lang = match query.lang.as_deref() {
         Some("en") => Language::En,
@@ -101,6 +102,7 @@ async fn root(req: HttpRequest, query: web::Query<LangQuery>) -> HttpResponse {
 }
 
 /// Any other address: the 404 page, in the language of the address or the browser.
+#[tracing::instrument(name = "web.not_found", skip_all)]
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
     let lang = crate::http::language::language_of(&req);
     HttpResponse::NotFound()

@@ -18,6 +18,7 @@ fn entry(out: &mut String, base: &str, fr: &str, en: &str) {
     }
 }
 
+#[tracing::instrument(name = "web.seo.sitemap", skip_all)]
 pub async fn sitemap(state: web::Data<AppState>) -> HttpResponse {
     let base = state.settings.frontend_url.trim_end_matches('/');
     let mut out = String::from(
@@ -43,6 +44,7 @@ pub async fn sitemap(state: web::Data<AppState>) -> HttpResponse {
         .body(out)
 }
 
+#[tracing::instrument(name = "web.seo.robots", skip_all)]
 pub async fn robots(state: web::Data<AppState>) -> HttpResponse {
     let base = state.settings.frontend_url.trim_end_matches('/');
     let body = format!(

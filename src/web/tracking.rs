@@ -26,6 +26,7 @@ fn not_found() -> ApiError {
     ApiError::not_found("not_found", "This link is not valid.")
 }
 
+#[tracing::instrument(name = "web.tracking.open", skip_all)]
 async fn open(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let token = path.into_inner();
     let token = token.strip_suffix(".gif").unwrap_or(&token);
@@ -42,6 +43,7 @@ struct Target {
     u: Option<String>,
 }
 
+#[tracing::instrument(name = "web.tracking.click", skip_all)]
 async fn click(state: web::Data<AppState>, path: web::Path<String>, query: web::Query<Target>) -> Result<HttpResponse, ApiError> {
     let target = query.into_inner().u.ok_or_else(not_found)?;
     let id = tokens::verify_click(state.settings.secret_key.expose(), &path, &target).ok_or_else(not_found)?;

@@ -35,6 +35,7 @@ fn message(ctx: &PageCtx<'_>, status: StatusCode, headline: &str, text: String) 
 }
 
 /// `POST /{lang}/waiting-list`: `city_event_id`, `first_name`, `last_name`, `email`, `csrf_token`.
+#[tracing::instrument(name = "web.waitlist.join", skip_all)]
 pub async fn join(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, PageError> {
     let ctx = PageCtx::new(&req, &state);
     let l = ctx.lang;
@@ -69,10 +70,21 @@ pub struct TokenQuery {
     token: String,
 }
 
-fn claim_page(ctx: &PageCtx<'_>, token: &str, offer: &waiting_list::OfferView, error: Option<String>) -> Result<HttpResponse, PageError> {
+/// The claim form. Its deadline is shown in the city event's own zone, in the page's language.
+async fn claim_page(
+    ctx: &PageCtx<'_>,
+    state: &AppState,
+    token: &str,
+    offer: &waiting_list::OfferView,
+    error: Option<String>,
+) -> Result<HttpResponse, PageError> {
     let l = ctx.lang;
-    let tz = chrono_tz::America::Toronto;
-    let deadline = offer.expires_at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
+    let mut conn = crate::db::connection(&state.pool).await.map_err(|e| PageError::from_api(l, e.into()))?;
+    let event = crate::db::catalogue::city_event(&mut conn, offer.city_event_id)
+        .await
+        .map_err(|e| PageError::from_api(l, e.into()))?
+        .ok_or_else(|| PageError::not_found(l))?;
+    let deadline = i18n::formats(l)?.date_time(&offer.expires_at.with_timezone(&event.event.time_zone));
     let meta = Meta::from_locale(l, "waitlist", &[]).private();
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     ctx.render(
@@ -92,11 +104,12 @@ fn claim_page(ctx: &PageCtx<'_>, token: &str, offer: &waiting_list::OfferView, e
 }
 
 /// `GET /{lang}/waiting-list/claim?token=`
+#[tracing::instrument(name = "web.waitlist.claim_form", skip_all)]
 pub async fn claim_form(req: HttpRequest, state: web::Data<AppState>, q: web::Query<TokenQuery>) -> Result<HttpResponse, PageError> {
     let ctx = PageCtx::new(&req, &state);
     match waiting_list::offer(&state, &q.token).await {
         Ok(offer) if offer.claimed => Ok(to_checkout(&state, &offer.reference, ctx.lang)),
-        Ok(offer) => claim_page(&ctx, &q.token, &offer, None),
+        Ok(offer) => claim_page(&ctx, &state, &q.token, &offer, None).await,
         Err(_) => message(&ctx, StatusCode::NOT_FOUND, "waitlist.gone_title", i18n::text(ctx.lang, "waitlist.gone", &[])),
     }
 }
@@ -107,6 +120,7 @@ fn to_checkout(state: &AppState, reference: &str, lang: Language) -> HttpRespons
 }
 
 /// `POST /{lang}/waiting-list/claim?token=`: `phone`, `act_experience`, `csrf_token`.
+#[tracing::instrument(name = "web.waitlist.claim_submit", skip_all)]
 pub async fn claim_submit(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -125,7 +139,7 @@ pub async fn claim_submit(
     match waiting_list::claim(&state, &q.token, &claim).await {
         Ok(offer) => Ok(to_checkout(&state, &offer.reference, ctx.lang)),
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => match waiting_list::offer(&state, &q.token).await {
-            Ok(offer) => claim_page(&ctx, &q.token, &offer, Some(i18n::text(ctx.lang, "waitlist.invalid_phone", &[]))),
+            Ok(offer) => claim_page(&ctx, &state, &q.token, &offer, Some(i18n::text(ctx.lang, "waitlist.invalid_phone", &[]))).await,
             Err(_) => message(&ctx, StatusCode::NOT_FOUND, "waitlist.gone_title", i18n::text(ctx.lang, "waitlist.gone", &[])),
         },
         Err(_) => message(&ctx, StatusCode::NOT_FOUND, "waitlist.gone_title", i18n::text(ctx.lang, "waitlist.gone", &[])),

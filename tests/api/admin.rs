@@ -1039,6 +1039,18 @@ async fn the_public_waiting_list_form_and_claim_page_lead_to_checkout() {
     let (status, _, html) = b.get(&app, &format!("/fr/waiting-list/claim?token={link}")).await;
     assert_eq!(status, 200);
     assert!(html.contains(&offer.reference) && html.contains("name=\"phone\""));
+    // The deadline is the city event's local time, in the page's language (never Toronto's).
+    #[derive(diesel::QueryableByName)]
+    struct Zone {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        time_zone: String,
+    }
+    let zone: Zone =
+        diesel::sql_query(format!("SELECT time_zone FROM city_events WHERE id = {id}")).get_result(&mut app.db.conn()).unwrap();
+    let tz: chrono_tz::Tz = zone.time_zone.parse().unwrap();
+    let deadline =
+        billetterie::i18n::locale(billetterie::domain::Language::Fr).unwrap().date_time(&offer.hold_expires_at.with_timezone(&tz));
+    assert!(html.contains(&deadline), "the claim page shows {deadline:?} ({})", zone.time_zone);
     let token = csrf_in(&html);
     let (status, _, html) = b
         .post(

@@ -9,6 +9,7 @@ use crate::db;
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
+#[tracing::instrument(name = "admin.pages.audit.audit", skip_all)]
 pub async fn audit(req: HttpRequest, state: web::Data<AppState>, who: AdminSession) -> HttpResponse {
     let lang = language(&req);
     let rows = match db::connection(&state.pool).await {

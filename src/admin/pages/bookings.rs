@@ -29,6 +29,7 @@ pub struct BookingsQuery {
     page: Option<i64>,
 }
 
+#[tracing::instrument(name = "admin.pages.bookings.bookings", skip_all)]
 pub async fn bookings(req: HttpRequest, state: web::Data<AppState>, who: AdminSession, q: web::Query<BookingsQuery>) -> HttpResponse {
     let lang = language(&req);
     let q = q.into_inner();
@@ -63,6 +64,7 @@ pub async fn bookings(req: HttpRequest, state: web::Data<AppState>, who: AdminSe
     render(&req, &state, Some(&who), "bookings", "bookings", &text(lang, "bookings.title"), body)
 }
 
+#[tracing::instrument(name = "admin.pages.bookings.booking", skip_all)]
 pub async fn booking(req: HttpRequest, state: web::Data<AppState>, who: AdminSession, path: web::Path<String>) -> HttpResponse {
     let lang = language(&req);
     let (d, labels) = match (svc::detail(&state, &path).await, event_labels(&state).await) {
@@ -105,15 +107,18 @@ fn booking_url(reference: &str) -> String {
     format!("/admin/bookings/{}", percent_encode(reference))
 }
 
+#[tracing::instrument(name = "admin.pages.bookings.resend", skip_all)]
 pub async fn resend(state: web::Data<AppState>, who: AdminSession, path: web::Path<String>, _f: AdminForm<Empty>) -> HttpResponse {
     after(&booking_url(&path), svc::resend_confirmation(&state, &who, &path).await.map(|_| ()), "done")
 }
 
+#[tracing::instrument(name = "admin.pages.bookings.cancel", skip_all)]
 pub async fn cancel(state: web::Data<AppState>, who: AdminSession, path: web::Path<String>, _f: AdminForm<Empty>) -> HttpResponse {
     after(&booking_url(&path), svc::cancel(&state, &who, &path).await.map(|_| ()), "done")
 }
 
 /// `first_name_<seat>`, `last_name_<seat>`, `email_<seat>` for every seat.
+#[tracing::instrument(name = "admin.pages.bookings.attendees", skip_all)]
 pub async fn attendees(
     state: web::Data<AppState>,
     who: AdminSession,
@@ -145,6 +150,7 @@ pub struct RefundForm {
     amount_cents: String,
 }
 
+#[tracing::instrument(name = "admin.pages.bookings.refund", skip_all)]
 pub async fn refund(state: web::Data<AppState>, who: AdminSession, path: web::Path<String>, f: AdminForm<RefundForm>) -> HttpResponse {
     let amount = match f.0.amount_cents.trim() {
         "" => Ok(None),
@@ -165,6 +171,7 @@ pub struct MoveForm {
     city_event_id: i64,
 }
 
+#[tracing::instrument(name = "admin.pages.bookings.move_booking", skip_all)]
 pub async fn move_booking(state: web::Data<AppState>, who: AdminSession, path: web::Path<String>, f: AdminForm<MoveForm>) -> HttpResponse {
     match svc::move_booking(&state, &who, &path, f.0.city_event_id).await {
         Ok(d) => see_other(format!("{}?notice=done", booking_url(&d.booking.reference))),

@@ -57,6 +57,7 @@ impl EventForm {
     }
 }
 
+#[tracing::instrument(name = "admin.pages.city_events.city_events", skip_all)]
 pub async fn city_events(req: HttpRequest, state: web::Data<AppState>, who: AdminSession) -> HttpResponse {
     let lang = language(&req);
     let (list, venues) = match (events::list(&state).await, events::venues(&state).await) {
@@ -76,6 +77,7 @@ pub async fn city_events(req: HttpRequest, state: web::Data<AppState>, who: Admi
     render(&req, &state, Some(&who), "city_events", "city_events", &text(lang, "city_events.title"), body)
 }
 
+#[tracing::instrument(name = "admin.pages.city_events.create_city_event", skip_all)]
 pub async fn create_city_event(state: web::Data<AppState>, who: AdminSession, f: AdminForm<EventForm>) -> HttpResponse {
     let venue_id = f.0.venue_id;
     let city_id = match db::connection(&state.pool).await {
@@ -92,6 +94,7 @@ pub async fn create_city_event(state: web::Data<AppState>, who: AdminSession, f:
     }
 }
 
+#[tracing::instrument(name = "admin.pages.city_events.city_event", skip_all)]
 pub async fn city_event(req: HttpRequest, state: web::Data<AppState>, who: AdminSession, path: web::Path<i64>) -> HttpResponse {
     let lang = language(&req);
     let id = *path;
@@ -115,6 +118,7 @@ pub async fn city_event(req: HttpRequest, state: web::Data<AppState>, who: Admin
     render(&req, &state, Some(&who), "city_event", "city_events", &title, body)
 }
 
+#[tracing::instrument(name = "admin.pages.city_events.update_city_event", skip_all)]
 pub async fn update_city_event(
     state: web::Data<AppState>,
     who: AdminSession,
@@ -134,6 +138,7 @@ pub struct SalesForm {
     action: String,
 }
 
+#[tracing::instrument(name = "admin.pages.city_events.sales", skip_all)]
 pub async fn sales(state: web::Data<AppState>, who: AdminSession, path: web::Path<i64>, f: AdminForm<SalesForm>) -> HttpResponse {
     let id = *path;
     let result = match f.0.action.as_str() {
@@ -144,6 +149,7 @@ pub async fn sales(state: web::Data<AppState>, who: AdminSession, path: web::Pat
     after(&format!("/admin/city-events/{id}"), result, "done")
 }
 
+#[tracing::instrument(name = "admin.pages.city_events.remove_waiting", skip_all)]
 pub async fn remove_waiting(
     state: web::Data<AppState>,
     who: AdminSession,

@@ -9,6 +9,7 @@ use crate::admin::dashboard;
 use crate::admin::session::AdminSession;
 use crate::state::AppState;
 
+#[tracing::instrument(name = "admin.pages.dashboard.dashboard", skip_all)]
 pub async fn dashboard(req: HttpRequest, state: web::Data<AppState>, who: AdminSession) -> HttpResponse {
     let lang = language(&req);
     let d = match dashboard::build(&state).await {

@@ -24,6 +24,7 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+#[tracing::instrument(name = "admin.pages.login.login_form", skip_all)]
 pub async fn login_form(req: HttpRequest, state: web::Data<AppState>, q: web::Query<NextQuery>) -> HttpResponse {
     let lang = language(&req);
     if let Ok(Some(who)) = session::lookup(&state, &req).await {
@@ -48,6 +49,7 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
+#[tracing::instrument(name = "admin.pages.login.login_submit", skip_all)]
 pub async fn login_submit(req: HttpRequest, state: web::Data<AppState>, form: AdminForm<LoginForm>) -> HttpResponse {
     let lang = language(&req);
     let f = form.0;
@@ -80,6 +82,7 @@ pub async fn login_submit(req: HttpRequest, state: web::Data<AppState>, form: Ad
     )
 }
 
+#[tracing::instrument(name = "admin.pages.login.logout", skip_all)]
 pub async fn logout(req: HttpRequest, state: web::Data<AppState>, who: AdminSession, _form: AdminForm<Empty>) -> HttpResponse {
     let _ = end_session(&state, &who).await;
     let mut res = see_other("/admin/login");

@@ -214,6 +214,7 @@ fn api_error_page(req: &HttpRequest, state: &AppState, who: &AdminSession, e: Ap
 }
 
 /// Unknown back-office pages (reached only with a session).
+#[tracing::instrument(name = "admin.pages.not_found", skip_all)]
 pub async fn not_found(req: HttpRequest, state: web::Data<AppState>, who: AdminSession) -> HttpResponse {
     let lang = language(&req);
     render_status(&req, &state, Some(&who), StatusCode::NOT_FOUND, "message", "", &text(lang, "errors.not_found"), Value::Null)
