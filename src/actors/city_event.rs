@@ -30,6 +30,7 @@ use crate::db::{self, AsyncPool, DbError};
 use crate::domain::booking_request::BookingRequest;
 use crate::domain::pricing::{PriceRules, Quote};
 use crate::domain::taxes::TaxRate;
+use crate::domain::BookingStatus;
 use crate::domain::{BookingReference, Cents, CityEventId};
 
 /// Tunables, from configuration.
@@ -797,7 +798,7 @@ async fn load_seats(pool: &AsyncPool, id: CityEventId) -> Result<(Seats, &'stati
         // writer, which the one-owner-per-event rule forbids. Trust the rows.
         warn!(city_event_id = %id, counter = details.event.seats_held, rows = seats.held, "held counter differs from held rows");
     }
-    Ok((seats, status_name(&details.event.status)))
+    Ok((seats, status_name(details.event.status.as_str())))
 }
 
 /// The status as a static name (the database CHECK allows these four).
@@ -1239,7 +1240,7 @@ pub fn prepare_hold(
         reference: BookingReference::generate(&offer.city_code).as_str().to_owned(),
         city_event_id: offer.id.0,
         quantity: request.quantity.as_i32(),
-        status: "held",
+        status: BookingStatus::Held,
         buyer_first_name: request.buyer.first_name.as_str().to_owned(),
         buyer_last_name: request.buyer.last_name.as_str().to_owned(),
         buyer_email: request.buyer.email.as_str().to_owned(),
@@ -1282,7 +1283,7 @@ pub fn prepare_offer(offer: &Offer, person: &Waiting, now: DateTime<Utc>, ttl: c
         reference: BookingReference::generate(&offer.city_code).as_str().to_owned(),
         city_event_id: offer.id.0,
         quantity: 1,
-        status: "held",
+        status: BookingStatus::Held,
         buyer_first_name: person.first_name.clone(),
         buyer_last_name: person.last_name.clone(),
         buyer_email: person.email.clone(),

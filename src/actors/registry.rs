@@ -14,12 +14,13 @@ use super::{Availability, CityEventHandle, ReservationError};
 use crate::db::catalogue::CityEventDetails;
 use crate::db::{self, AsyncPool};
 use crate::domain::pricing::PriceRules;
+use crate::domain::SalesStatus;
 use crate::domain::{Cents, CityEventId};
 
 #[derive(Clone)]
 enum Entry {
     OnSale(CityEventHandle),
-    NotOnSale { status: String, availability: Availability },
+    NotOnSale { status: SalesStatus, availability: Availability },
 }
 
 pub struct Registry {
@@ -45,10 +46,10 @@ impl Registry {
     /// Registers a city event (at start, or created by the organiser): an actor if it is on sale.
     pub fn install(&self, details: CityEventDetails) {
         let id = CityEventId(details.event.id);
-        let entry = if details.event.status == "on_sale" {
+        let entry = if details.event.status == SalesStatus::OnSale {
             Entry::OnSale(CityEventHandle::start(
                 offer_from(&details),
-                &details.event.status,
+                details.event.status.as_str(),
                 self.pool.clone(),
                 self.settings.clone(),
                 &self.arbiter,
@@ -56,7 +57,7 @@ impl Registry {
         } else {
             let e = &details.event;
             Entry::NotOnSale {
-                status: e.status.clone(),
+                status: e.status,
                 availability: Availability { city_event_id: e.id, available: 0, total: e.capacity, held: e.seats_held, sold: e.seats_sold },
             }
         };
@@ -94,7 +95,7 @@ impl Registry {
             } else {
                 let h = CityEventHandle::start(
                     offer_from(&details),
-                    &details.event.status,
+                    details.event.status.as_str(),
                     self.pool.clone(),
                     self.settings.clone(),
                     &self.arbiter,
@@ -126,7 +127,7 @@ impl Registry {
     pub fn handle(&self, id: CityEventId) -> Result<CityEventHandle, ReservationError> {
         match self.entry(id) {
             Some(Entry::OnSale(h)) => Ok(h),
-            Some(Entry::NotOnSale { status, .. }) => Err(ReservationError::SalesClosed { status }),
+            Some(Entry::NotOnSale { status, .. }) => Err(ReservationError::SalesClosed { status: status.to_string() }),
             None => Err(ReservationError::UnknownCityEvent),
         }
     }

@@ -34,6 +34,8 @@ use crate::db::models::{AttendeeRow, BookingRow, EmailCampaignRow, NewAttendee, 
 use crate::db::{self};
 use crate::domain::pricing::{PriceTier, Quote};
 use crate::domain::taxes::TaxLine;
+use crate::domain::EmailStatus;
+use crate::domain::PaymentStatus;
 use crate::domain::{BookingReference, BookingStatus, Cents, CityEventId, Email, PersonName, Quantity};
 use crate::http::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -51,7 +53,7 @@ pub struct AdminAttendee {
 pub struct AdminBooking {
     pub booking_id: Uuid,
     pub reference: String,
-    pub status: String,
+    pub status: BookingStatus,
     pub city_event_id: i64,
     pub quantity: i32,
     pub buyer_first_name: String,
@@ -75,7 +77,7 @@ impl AdminBooking {
         Self {
             booking_id: b.id,
             reference: b.reference.clone(),
-            status: b.status.clone(),
+            status: b.status,
             city_event_id: b.city_event_id,
             quantity: b.quantity,
             buyer_first_name: b.buyer_first_name.clone(),
@@ -111,7 +113,7 @@ impl AdminBooking {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AdminPayment {
     pub payment_intent_id: String,
-    pub status: String,
+    pub status: PaymentStatus,
     pub amount_cents: i64,
     pub amount_refunded_cents: i64,
     pub flagged_reason: Option<String>,
@@ -137,7 +139,7 @@ impl From<PaymentRow> for AdminPayment {
 pub struct AdminEmail {
     pub kind: String,
     pub recipient_email: String,
-    pub status: String,
+    pub status: EmailStatus,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub scheduled_for: DateTime<Utc>,
@@ -285,8 +287,10 @@ async fn snapshot(state: &AppState, reference: &str) -> ApiResult<AdminBooking> 
 /// Queues the confirmation mail again and asks the dispatcher to send it now.
 pub async fn resend_confirmation(state: &AppState, who: &AdminSession, reference: &str) -> ApiResult<AdminBooking> {
     let (b, people) = load(state, reference).await?;
-    if b.status != "confirmed" {
-        return Err(ApiError::conflict("not_confirmed", "Only a confirmed booking has a confirmation to send.").with_status(&b.status));
+    if b.status != BookingStatus::Confirmed {
+        return Err(
+            ApiError::conflict("not_confirmed", "Only a confirmed booking has a confirmation to send.").with_status(b.status.as_str())
+        );
     }
     let mut conn = db::connection(&state.pool).await?;
     db::admin::requeue_confirmation(&mut conn, &b).await?;
@@ -313,8 +317,8 @@ pub struct AttendeeEdit {
 /// Sets attendee names (and addresses); every line is checked before anything is written.
 pub async fn edit_attendees(state: &AppState, who: &AdminSession, reference: &str, edits: &[AttendeeEdit]) -> ApiResult<AdminBooking> {
     let (b, people) = load(state, reference).await?;
-    if !matches!(b.status.as_str(), "held" | "confirmed") {
-        return Err(ApiError::conflict("not_editable", "Only a held or confirmed booking can be edited.").with_status(&b.status));
+    if !matches!(b.status, BookingStatus::Held | BookingStatus::Confirmed) {
+        return Err(ApiError::conflict("not_editable", "Only a held or confirmed booking can be edited.").with_status(b.status.as_str()));
     }
     let before = AdminBooking::new(&b, &people);
     let mut parsed = Vec::with_capacity(edits.len());
@@ -353,10 +357,9 @@ pub async fn edit_attendees(state: &AppState, who: &AdminSession, reference: &st
 pub async fn cancel(state: &AppState, who: &AdminSession, reference: &str) -> ApiResult<AdminBooking> {
     let (b, people) = load(state, reference).await?;
     let before = AdminBooking::new(&b, &people);
-    if b.status != "held" {
-        return Err(
-            ApiError::conflict("not_cancellable", "Only a held booking can be cancelled; refund a paid one.").with_status(&b.status)
-        );
+    if b.status != BookingStatus::Held {
+        return Err(ApiError::conflict("not_cancellable", "Only a held booking can be cancelled; refund a paid one.")
+            .with_status(b.status.as_str()));
     }
     let result = match state.registry.actor(CityEventId(b.city_event_id)) {
         Some(h) => h.cancel(b.id).await,
@@ -366,7 +369,7 @@ pub async fn cancel(state: &AppState, who: &AdminSession, reference: &str) -> Ap
         Ok(()) => {}
         Err(ReservationError::WrongStatus { .. }) => {
             let now = snapshot(state, reference).await?;
-            return Err(ApiError::conflict("not_cancellable", "The booking is no longer held.").with_status(&now.status));
+            return Err(ApiError::conflict("not_cancellable", "The booking is no longer held.").with_status(now.status));
         }
         Err(e) => return Err(e.into()),
     }
@@ -442,7 +445,7 @@ fn copy_for(b: &BookingRow, people: &[AttendeeRow], target: CityEventId, city_co
         reference: BookingReference::generate(city_code).as_str().to_owned(),
         city_event_id: target.0,
         quantity: b.quantity,
-        status: "held",
+        status: BookingStatus::Held,
         buyer_first_name: b.buyer_first_name.clone(),
         buyer_last_name: b.buyer_last_name.clone(),
         buyer_email: b.buyer_email.clone(),
@@ -457,7 +460,11 @@ fn copy_for(b: &BookingRow, people: &[AttendeeRow], target: CityEventId, city_co
         tax_cents: b.tax_cents,
         total_cents: b.total_cents,
         // A held booking keeps the time it had left; a paid one is confirmed in step 3.
-        hold_expires_at: if b.status == "held" { b.hold_expires_at.max(now + chrono::Duration::minutes(5)) } else { now + ttl },
+        hold_expires_at: if b.status == BookingStatus::Held {
+            b.hold_expires_at.max(now + chrono::Duration::minutes(5))
+        } else {
+            now + ttl
+        },
         created_at: now,
     };
     let attendees = people
@@ -497,15 +504,14 @@ fn static_experience(s: &str) -> &'static str {
 pub async fn move_booking(state: &AppState, who: &AdminSession, reference: &str, target: i64) -> ApiResult<BookingDetail> {
     let (b, people) = load(state, reference).await?;
     let before = AdminBooking::new(&b, &people);
-    let was_paid = match b.status.as_str() {
-        "confirmed" => true,
-        "held" if b.hold_expires_at > Utc::now() => false,
-        _ => return Err(ApiError::conflict("not_movable", "Only a held or confirmed booking can be moved.").with_status(&b.status)),
+    let was_paid = match b.status {
+        BookingStatus::Confirmed => true,
+        BookingStatus::Held if b.hold_expires_at > Utc::now() => false,
+        _ => return Err(ApiError::conflict("not_movable", "Only a held or confirmed booking can be moved.").with_status(b.status.as_str())),
     };
     if b.buyer_phone.is_empty() {
-        return Err(
-            ApiError::conflict("not_movable", "A waiting-list offer that is not claimed yet cannot be moved.").with_status(&b.status)
-        );
+        return Err(ApiError::conflict("not_movable", "A waiting-list offer that is not claimed yet cannot be moved.")
+            .with_status(b.status.as_str()));
     }
     if target == b.city_event_id {
         return Err(ApiError::unprocessable("same_city_event", "city_event_id", "The booking is already in this city event."));
@@ -561,7 +567,7 @@ pub async fn move_booking(state: &AppState, who: &AdminSession, reference: &str,
 async fn move_in_database(state: &AppState, b: &BookingRow, to: Uuid) -> Result<(), ReservationError> {
     let unavailable = ReservationError::Unavailable { retry_after_secs: 2 };
     let mut conn = db::connection(&state.pool).await.map_err(|_| unavailable.clone())?;
-    let status: &'static str = if b.status == "held" { "held" } else { "confirmed" };
+    let status = if b.status == BookingStatus::Held { BookingStatus::Held } else { BookingStatus::Confirmed }.as_str();
     let batch = crate::db::bookings::BatchWrite { moves: vec![(b.id, status, to)], ..Default::default() };
     match db::bookings::write_batch(&mut conn, &batch).await {
         Ok(o) if o.moved.contains(&b.id) => Ok(()),

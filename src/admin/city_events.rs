@@ -16,6 +16,7 @@ use crate::db::catalogue::CityEventDetails;
 use crate::db::{self};
 use crate::domain::time_zone::serialize_zone_name;
 use crate::domain::CityEventId;
+use crate::domain::SalesStatus;
 use crate::http::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -56,7 +57,7 @@ pub struct AdminCityEvent {
     pub city: String,
     pub venue_id: i64,
     pub venue: String,
-    pub status: String,
+    pub status: SalesStatus,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     #[serde(serialize_with = "serialize_zone_name")]
@@ -88,7 +89,7 @@ impl AdminCityEvent {
             city: d.city.name_fr.clone(),
             venue_id: d.venue.id,
             venue: d.venue.name.clone(),
-            status: e.status.clone(),
+            status: e.status,
             starts_at: e.starts_at,
             ends_at: e.ends_at,
             time_zone: e.time_zone,
@@ -208,8 +209,8 @@ fn db_refusal(e: diesel::result::Error) -> ApiError {
 
 pub async fn create(state: &AppState, who: &AdminSession, input: &CityEventInput) -> ApiResult<AdminCityEvent> {
     let city_id = input.city_id.ok_or_else(|| ApiError::unprocessable("missing_field", "city_id", "Choose the city."))?;
-    let status = match input.status.as_deref().unwrap_or("draft") {
-        s @ ("draft" | "on_sale" | "closed") => s,
+    let status = match input.status.as_deref().map_or(Some(SalesStatus::Draft), SalesStatus::parse) {
+        Some(s @ (SalesStatus::Draft | SalesStatus::OnSale | SalesStatus::Closed)) => s,
         _ => return Err(ApiError::unprocessable("invalid_status", "status", "A new city event is draft, on_sale or closed.")),
     };
     let mut conn = db::connection(&state.pool).await?;
@@ -218,7 +219,8 @@ pub async fn create(state: &AppState, who: &AdminSession, input: &CityEventInput
     let f = fields(input, &venue)?;
     let masterclass = db::catalogue::masterclass_events(&mut conn).await?;
     let masterclass = masterclass.first().ok_or_else(|| ApiError::conflict("no_masterclass", "No masterclass event exists."))?;
-    let id = db::admin::insert_city_event(&mut conn, masterclass.id, city_id, &f, input.capacity, status).await.map_err(db_refusal)?;
+    let id =
+        db::admin::insert_city_event(&mut conn, masterclass.id, city_id, &f, input.capacity, status.as_str()).await.map_err(db_refusal)?;
     let details = db::catalogue::city_event(&mut conn, id).await?.ok_or_else(not_found)?;
     drop(conn);
     state.registry.install(details.clone());
@@ -273,10 +275,10 @@ async fn set_capacity(state: &AppState, id: i64, capacity: i32) -> ApiResult<()>
 /// Opens (`true`) or closes sales, decided by the actor in its turn (started if needed).
 pub async fn set_sales(state: &AppState, who: &AdminSession, id: i64, open: bool) -> ApiResult<AdminCityEvent> {
     let before = get(state, id).await?;
-    if !matches!(before.status.as_str(), "on_sale" | "closed" | "draft") {
-        return Err(ApiError::conflict("wrong_status", "A cancelled city event cannot be opened or closed.").with_status(&before.status));
+    if !matches!(before.status, SalesStatus::OnSale | SalesStatus::Closed | SalesStatus::Draft) {
+        return Err(ApiError::conflict("wrong_status", "A cancelled city event cannot be opened or closed.").with_status(before.status));
     }
-    let status: &'static str = if open { "on_sale" } else { "closed" };
+    let status = if open { SalesStatus::OnSale } else { SalesStatus::Closed }.as_str();
     match state.registry.actor(CityEventId(id)) {
         Some(h) => h.set_status(status).await?,
         None if open => {

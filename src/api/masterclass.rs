@@ -3,6 +3,7 @@ use actix_web::{web, HttpResponse};
 use super::views::{CityEventView, CityView, Localized, MasterclassEventView};
 use crate::db;
 use crate::domain::CityEventId;
+use crate::domain::SalesStatus;
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::state::AppState;
 
@@ -19,7 +20,7 @@ pub async fn events(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
         .map(|e| {
             let ces = city_events
                 .iter()
-                .filter(|d| d.event.masterclass_event_id == e.id && d.event.status != "draft")
+                .filter(|d| d.event.masterclass_event_id == e.id && d.event.status != SalesStatus::Draft)
                 .map(|d| CityEventView::new(d, state.registry.availability(CityEventId(d.event.id)).ok()))
                 .collect();
             MasterclassEventView::new(e, ces)
@@ -36,7 +37,7 @@ pub async fn cities(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let mut conn = db::connection(&state.pool).await?;
     let city_events = db::catalogue::city_events(&mut conn).await?;
     let mut cities: Vec<CityView> = Vec::new();
-    for d in city_events.iter().filter(|d| d.event.status != "draft") {
+    for d in city_events.iter().filter(|d| d.event.status != SalesStatus::Draft) {
         let view = CityEventView::new(d, state.registry.availability(CityEventId(d.event.id)).ok());
         match cities.iter_mut().find(|c| c.id == d.city.id) {
             Some(c) => c.city_events.push(view),

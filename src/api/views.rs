@@ -11,6 +11,7 @@ use crate::db::catalogue::CityEventDetails;
 use crate::db::models::{AttendeeRow, BookingRow, MasterclassEventRow};
 use crate::domain::taxes::TaxLine;
 use crate::domain::BookingStatus;
+use crate::domain::SalesStatus;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Localized {
@@ -53,7 +54,7 @@ pub struct CityEventView {
     pub masterclass_event_id: i64,
     pub city_id: i64,
     /// `on_sale`, `closed`, `draft` or `cancelled`.
-    pub status: String,
+    pub status: SalesStatus,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     /// IANA time zone of the venue; the local fields below are in it.
@@ -80,7 +81,7 @@ impl CityEventView {
             id: d.event.id,
             masterclass_event_id: d.event.masterclass_event_id,
             city_id: d.city.id,
-            status: d.event.status.clone(),
+            status: d.event.status,
             starts_at: d.event.starts_at,
             ends_at: d.event.ends_at,
             time_zone: d.event.time_zone.name().to_owned(),
@@ -215,7 +216,7 @@ pub struct BookingView {
 
 impl BookingView {
     pub fn new(b: BookingRow, people: Vec<AttendeeRow>) -> Self {
-        let mut status = BookingStatus::parse(&b.status).unwrap_or(BookingStatus::Cancelled);
+        let mut status = BookingStatus::parse(b.status.as_str()).unwrap_or(BookingStatus::Cancelled);
         // The actor expires holds within a tick; the buyer should not see "held" past the deadline.
         if status == BookingStatus::Held && b.hold_expires_at <= Utc::now() {
             status = BookingStatus::Expired;

@@ -5,6 +5,7 @@ use utoipa::ToSchema;
 
 use crate::actors::payment::ProcessEvents;
 use crate::db;
+use crate::domain::EmailStatus;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::ApiBytes;
 use crate::payments::signature;
@@ -98,7 +99,7 @@ pub async fn sendgrid(state: web::Data<AppState>, req: HttpRequest, ApiBytes(bod
             }
             "bounce" | "dropped" => {
                 let reason = format!("{}: {}", e.event, e.reason.unwrap_or_default());
-                db::emails::mark_final(&mut conn, id, "failed", &reason).await?;
+                db::emails::mark_final(&mut conn, id, EmailStatus::Failed, &reason).await?;
             }
             _ => {}
         }

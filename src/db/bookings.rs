@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::models::*;
 use super::schema::*;
 use crate::domain::BookingReference;
+use crate::domain::{BookingStatus, WaitlistStatus};
 
 /// A change of status the actor asks for. Each names the statuses it may start from: if the row
 /// is no longer in one of them, nothing changes and the caller is told.
@@ -29,20 +30,20 @@ impl Transition {
     const ORDER: [Transition; 5] =
         [Transition::ExpireHeld, Transition::CancelHeld, Transition::RefundConfirmed, Transition::ConfirmHeld, Transition::ConfirmLate];
 
-    fn from(self) -> &'static [&'static str] {
+    fn from(self) -> &'static [BookingStatus] {
         match self {
-            Transition::ConfirmHeld | Transition::CancelHeld | Transition::ExpireHeld => &["held"],
-            Transition::ConfirmLate => &["expired", "cancelled"],
-            Transition::RefundConfirmed => &["confirmed"],
+            Transition::ConfirmHeld | Transition::CancelHeld | Transition::ExpireHeld => &[BookingStatus::Held],
+            Transition::ConfirmLate => &[BookingStatus::Expired, BookingStatus::Cancelled],
+            Transition::RefundConfirmed => &[BookingStatus::Confirmed],
         }
     }
 
-    fn to(self) -> &'static str {
+    fn to(self) -> BookingStatus {
         match self {
-            Transition::ConfirmHeld | Transition::ConfirmLate => "confirmed",
-            Transition::CancelHeld => "cancelled",
-            Transition::ExpireHeld => "expired",
-            Transition::RefundConfirmed => "refunded",
+            Transition::ConfirmHeld | Transition::ConfirmLate => BookingStatus::Confirmed,
+            Transition::CancelHeld => BookingStatus::Cancelled,
+            Transition::ExpireHeld => BookingStatus::Expired,
+            Transition::RefundConfirmed => BookingStatus::Refunded,
         }
     }
 }
@@ -168,9 +169,9 @@ async fn write_back_office(
         }
     }
     for (entry, booking) in &batch.offers {
-        diesel::update(waitlist_entries::table.find(entry).filter(waitlist_entries::status.eq("waiting")))
+        diesel::update(waitlist_entries::table.find(entry).filter(waitlist_entries::status.eq(WaitlistStatus::Waiting)))
             .set((
-                waitlist_entries::status.eq("offered"),
+                waitlist_entries::status.eq(WaitlistStatus::Offered),
                 waitlist_entries::offer_booking_id.eq(booking),
                 waitlist_entries::offered_at.eq(now),
             ))
@@ -189,9 +190,9 @@ async fn write_back_office(
         let removed: Vec<i64> = diesel::update(
             waitlist_entries::table
                 .filter(waitlist_entries::id.eq_any(&batch.removed_waitlist_entries))
-                .filter(waitlist_entries::status.eq("waiting")),
+                .filter(waitlist_entries::status.eq(WaitlistStatus::Waiting)),
         )
-        .set(waitlist_entries::status.eq("removed"))
+        .set(waitlist_entries::status.eq(WaitlistStatus::Removed))
         .returning(waitlist_entries::id)
         .get_results(conn)
         .await?;
@@ -199,7 +200,7 @@ async fn write_back_office(
     }
     for (from, status, to) in &batch.moves {
         let n = diesel::update(bookings::table.find(from).filter(bookings::status.eq(*status)))
-            .set((bookings::status.eq("moved"), bookings::moved_to.eq(to), bookings::closed_at.eq(now)))
+            .set((bookings::status.eq(BookingStatus::Moved), bookings::moved_to.eq(to), bookings::closed_at.eq(now)))
             .execute(conn)
             .await?;
         if n == 1 {

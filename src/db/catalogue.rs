@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::models::*;
 use super::schema::*;
 use crate::domain::taxes::TaxRate;
+use crate::domain::BookingStatus;
 
 /// A city event with everything a page, a quote or an actor needs about it.
 #[derive(Debug, Clone)]
@@ -81,7 +82,7 @@ async fn taxes_by_province(conn: &mut diesel_async::AsyncPgConnection) -> QueryR
 pub async fn active_holds(conn: &mut diesel_async::AsyncPgConnection, city_event_id: i64) -> QueryResult<Vec<(Uuid, i32, DateTime<Utc>)>> {
     bookings::table
         .filter(bookings::city_event_id.eq(city_event_id))
-        .filter(bookings::status.eq("held"))
+        .filter(bookings::status.eq(BookingStatus::Held))
         .select((bookings::id, bookings::quantity, bookings::hold_expires_at))
         .load(conn)
         .await

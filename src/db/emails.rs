@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::models::{AttendeeRow, BookingRow, EmailCampaignRow, NewEmailCampaign};
 use super::schema::*;
 use super::time_zone::ZoneName;
+use crate::domain::{BookingStatus, EmailStatus};
 
 /// Confirmed bookings of city events starting between `from` and `to`, with the event's start
 /// and time zone.
@@ -20,7 +21,7 @@ pub async fn confirmed_bookings_starting_between(
 ) -> QueryResult<Vec<(BookingRow, DateTime<Utc>, Tz)>> {
     let rows: Vec<(BookingRow, DateTime<Utc>, ZoneName)> = bookings::table
         .inner_join(city_events::table)
-        .filter(bookings::status.eq("confirmed"))
+        .filter(bookings::status.eq(BookingStatus::Confirmed))
         // An erased booking has no address left to write to.
         .filter(bookings::anonymised_at.is_null())
         .filter(city_events::starts_at.between(from, to))
@@ -57,9 +58,11 @@ pub async fn claim(conn: &mut AsyncPgConnection, rows: &[NewEmailCampaign]) -> Q
 /// Rows a crashed sender left in `sending` go back to the queue.
 pub async fn release_stuck(conn: &mut AsyncPgConnection, claimed_before: DateTime<Utc>) -> QueryResult<usize> {
     diesel::update(
-        email_campaigns::table.filter(email_campaigns::status.eq("sending")).filter(email_campaigns::claimed_at.lt(claimed_before)),
+        email_campaigns::table
+            .filter(email_campaigns::status.eq(EmailStatus::Sending))
+            .filter(email_campaigns::claimed_at.lt(claimed_before)),
     )
-    .set(email_campaigns::status.eq("pending"))
+    .set(email_campaigns::status.eq(EmailStatus::Pending))
     .execute(conn)
     .await
 }
@@ -83,7 +86,7 @@ pub async fn take_sendable(conn: &mut AsyncPgConnection, now: DateTime<Utc>, lim
 pub async fn mark_sent(conn: &mut AsyncPgConnection, id: i64, at: DateTime<Utc>, provider_id: &str, transport: &str) -> QueryResult<()> {
     diesel::update(email_campaigns::table.find(id))
         .set((
-            email_campaigns::status.eq("sent"),
+            email_campaigns::status.eq(EmailStatus::Sent),
             email_campaigns::sent_at.eq(at),
             email_campaigns::provider_message_id.eq(provider_id),
             email_campaigns::transport.eq(transport),
@@ -97,7 +100,7 @@ pub async fn mark_sent(conn: &mut AsyncPgConnection, id: i64, at: DateTime<Utc>,
 pub async fn mark_retry(conn: &mut AsyncPgConnection, id: i64, next_attempt_at: DateTime<Utc>, error: &str) -> QueryResult<()> {
     diesel::update(email_campaigns::table.find(id))
         .set((
-            email_campaigns::status.eq("pending"),
+            email_campaigns::status.eq(EmailStatus::Pending),
             email_campaigns::next_attempt_at.eq(next_attempt_at),
             email_campaigns::last_error.eq(error),
         ))
@@ -107,7 +110,7 @@ pub async fn mark_retry(conn: &mut AsyncPgConnection, id: i64, next_attempt_at: 
 }
 
 /// `failed` (permanent, visible to the organiser) or `skipped` (nothing to send any more).
-pub async fn mark_final(conn: &mut AsyncPgConnection, id: i64, status: &str, reason: &str) -> QueryResult<()> {
+pub async fn mark_final(conn: &mut AsyncPgConnection, id: i64, status: EmailStatus, reason: &str) -> QueryResult<()> {
     diesel::update(email_campaigns::table.find(id))
         .set((email_campaigns::status.eq(status), email_campaigns::last_error.eq(reason)))
         .execute(conn)

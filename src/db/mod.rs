@@ -12,6 +12,7 @@ pub mod payments;
 pub mod privacy;
 pub mod schema;
 pub mod seed;
+mod status;
 pub mod time_zone;
 pub mod waitlist;
 

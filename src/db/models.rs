@@ -5,6 +5,8 @@ use chrono_tz::Tz;
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use crate::domain::{BookingStatus, EmailStatus, PaymentStatus, SalesStatus, WaitlistStatus};
+
 use super::schema::*;
 use super::time_zone::ZoneName;
 
@@ -63,7 +65,7 @@ pub struct CityEventRow {
     pub early_bird_until: Option<DateTime<Utc>>,
     pub group_price_cents: Option<i64>,
     pub group_min_quantity: Option<i32>,
-    pub status: String,
+    pub status: SalesStatus,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -84,7 +86,7 @@ pub struct BookingRow {
     pub reference: String,
     pub city_event_id: i64,
     pub quantity: i32,
-    pub status: String,
+    pub status: BookingStatus,
     pub buyer_first_name: String,
     pub buyer_last_name: String,
     pub buyer_email: String,
@@ -114,7 +116,7 @@ pub struct NewBooking {
     pub reference: String,
     pub city_event_id: i64,
     pub quantity: i32,
-    pub status: &'static str,
+    pub status: BookingStatus,
     pub buyer_first_name: String,
     pub buyer_last_name: String,
     pub buyer_email: String,
@@ -162,7 +164,7 @@ pub struct PaymentRow {
     pub amount_cents: i64,
     pub amount_refunded_cents: i64,
     pub currency: String,
-    pub status: String,
+    pub status: PaymentStatus,
     pub flagged_reason: Option<String>,
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -177,7 +179,7 @@ pub struct EmailCampaignRow {
     pub kind: String,
     pub recipient_email: String,
     pub language: String,
-    pub status: String,
+    pub status: EmailStatus,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub scheduled_for: DateTime<Utc>,
@@ -244,7 +246,7 @@ pub struct WaitlistEntryRow {
     pub last_name: String,
     pub email: String,
     pub language: String,
-    pub status: String,
+    pub status: WaitlistStatus,
     pub created_at: DateTime<Utc>,
     pub offered_at: Option<DateTime<Utc>>,
     pub offer_booking_id: Option<Uuid>,

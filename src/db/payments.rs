@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::models::{BookingRow, PaymentRow};
 use super::schema::*;
+use crate::domain::{BookingStatus, PaymentStatus};
 
 /// Records a webhook event; `false` when its id was already recorded (a replay).
 pub async fn record_event(conn: &mut AsyncPgConnection, id: &str, kind: &str, payload: &serde_json::Value) -> QueryResult<bool> {
@@ -52,7 +53,7 @@ pub async fn booking(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Opti
 pub async fn live_payment(conn: &mut AsyncPgConnection, booking_id: Uuid) -> QueryResult<Option<PaymentRow>> {
     payments::table
         .filter(payments::booking_id.eq(booking_id))
-        .filter(payments::status.ne("canceled"))
+        .filter(payments::status.ne(PaymentStatus::Canceled))
         .select(PaymentRow::as_select())
         .first(conn)
         .await
@@ -64,7 +65,12 @@ pub async fn payment_by_intent(conn: &mut AsyncPgConnection, intent_id: &str) ->
 }
 
 pub async fn count_canceled(conn: &mut AsyncPgConnection, booking_id: Uuid) -> QueryResult<i64> {
-    payments::table.filter(payments::booking_id.eq(booking_id)).filter(payments::status.eq("canceled")).count().get_result(conn).await
+    payments::table
+        .filter(payments::booking_id.eq(booking_id))
+        .filter(payments::status.eq(PaymentStatus::Canceled))
+        .count()
+        .get_result(conn)
+        .await
 }
 
 /// Inserts the intent's row, or brings its status up to date. `succeeded` and `canceled` are
@@ -126,11 +132,13 @@ pub async fn open_payments(conn: &mut AsyncPgConnection, before: DateTime<Utc>, 
     payments::table
         .inner_join(bookings::table)
         .filter(payments::created_at.lt(before))
-        .filter(payments::status.ne_all(["succeeded", "canceled"]).or(payments::status.eq("succeeded").and(bookings::status.eq_any([
-            "held",
-            "expired",
-            "cancelled",
-        ]))))
+        .filter(payments::status.ne_all([PaymentStatus::Succeeded, PaymentStatus::Canceled]).or(
+            payments::status.eq(PaymentStatus::Succeeded).and(bookings::status.eq_any([
+                BookingStatus::Held,
+                BookingStatus::Expired,
+                BookingStatus::Cancelled,
+            ])),
+        ))
         .filter(payments::flagged_reason.is_null())
         .select(PaymentRow::as_select())
         .order(payments::created_at)

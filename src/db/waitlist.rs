@@ -8,12 +8,13 @@ use uuid::Uuid;
 
 use super::models::WaitlistEntryRow;
 use super::schema::*;
+use crate::domain::{BookingStatus, WaitlistStatus};
 
 /// Entries still waiting for an offer, first come first served.
 pub async fn waiting(conn: &mut AsyncPgConnection, city_event_id: i64) -> QueryResult<Vec<WaitlistEntryRow>> {
     waitlist_entries::table
         .filter(waitlist_entries::city_event_id.eq(city_event_id))
-        .filter(waitlist_entries::status.eq("waiting"))
+        .filter(waitlist_entries::status.eq(WaitlistStatus::Waiting))
         .order(waitlist_entries::id)
         .select(WaitlistEntryRow::as_select())
         .load(conn)
@@ -39,19 +40,20 @@ pub struct WaitlistLine {
 }
 
 /// What an entry's state is: its own status, and for an offer its booking's.
-pub fn state_of(entry_status: &str, booking_status: Option<&str>) -> &'static str {
+pub fn state_of(entry_status: WaitlistStatus, booking_status: Option<BookingStatus>) -> &'static str {
+    use BookingStatus as B;
     match (entry_status, booking_status) {
-        ("waiting", _) => "waiting",
-        ("removed", _) => "removed",
-        (_, Some("held")) => "offered",
-        (_, Some("confirmed" | "refunded" | "moved")) => "booked",
+        (WaitlistStatus::Waiting, _) => "waiting",
+        (WaitlistStatus::Removed, _) => "removed",
+        (_, Some(B::Held)) => "offered",
+        (_, Some(B::Confirmed | B::Refunded | B::Moved)) => "booked",
         _ => "lapsed",
     }
 }
 
 /// The whole list of a city event, in order.
 pub async fn lines(conn: &mut AsyncPgConnection, city_event_id: i64) -> QueryResult<Vec<WaitlistLine>> {
-    type Offer = (String, String, DateTime<Utc>);
+    type Offer = (String, BookingStatus, DateTime<Utc>);
     let rows: Vec<(WaitlistEntryRow, Option<Offer>)> = waitlist_entries::table
         .left_join(bookings::table.on(bookings::id.nullable().eq(waitlist_entries::offer_booking_id)))
         .filter(waitlist_entries::city_event_id.eq(city_event_id))
@@ -62,7 +64,7 @@ pub async fn lines(conn: &mut AsyncPgConnection, city_event_id: i64) -> QueryRes
     Ok(rows
         .into_iter()
         .map(|(e, b)| {
-            let state = state_of(&e.status, b.as_ref().map(|(_, s, _)| s.as_str()));
+            let state = state_of(e.status, b.as_ref().map(|(_, s, _)| *s));
             WaitlistLine {
                 id: e.id,
                 first_name: e.first_name,
@@ -101,7 +103,7 @@ pub async fn claim_offer(
     let n = diesel::update(
         bookings::table
             .find(booking_id)
-            .filter(bookings::status.eq("held"))
+            .filter(bookings::status.eq(BookingStatus::Held))
             .filter(bookings::buyer_phone.eq(""))
             .filter(bookings::hold_expires_at.gt(now)),
     )

@@ -25,7 +25,7 @@ pub use money::Cents;
 pub use person_name::PersonName;
 pub use phone::Phone;
 pub use quantity::Quantity;
-pub use status::{ActExperience, BookingStatus, Language};
+pub use status::{ActExperience, BookingStatus, EmailStatus, Language, PaymentStatus, SalesStatus, WaitlistStatus};
 pub use time_zone::parse_time_zone;
 
 /// Why a piece of input was refused: a stable machine code, a human message, and the field it

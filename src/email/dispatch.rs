@@ -16,6 +16,8 @@ use crate::db::models::{AttendeeRow, BookingRow, EmailCampaignRow, NewEmailCampa
 use crate::db::{self, AsyncPool, DbError};
 use crate::domain::taxes::TaxLine;
 use crate::domain::tokens::{claim_url, offer_token};
+use crate::domain::BookingStatus;
+use crate::domain::EmailStatus;
 use crate::domain::{EmailKind, Language};
 
 /// What the mails need from the configuration.
@@ -169,26 +171,26 @@ impl EmailService {
     async fn send_one(&self, row: &EmailCampaignRow, now: DateTime<Utc>) -> Result<Outcome, DbError> {
         let mut conn = db::connection(&self.pool).await?;
         let Some(kind) = EmailKind::parse(&row.kind) else {
-            db::emails::mark_final(&mut conn, row.id, "failed", "unknown kind").await?;
+            db::emails::mark_final(&mut conn, row.id, EmailStatus::Failed, "unknown kind").await?;
             return Ok(Outcome::Failed);
         };
         let Some(booking) = db::payments::booking(&mut conn, row.booking_id).await? else {
-            db::emails::mark_final(&mut conn, row.id, "skipped", "booking not found").await?;
+            db::emails::mark_final(&mut conn, row.id, EmailStatus::Skipped, "booking not found").await?;
             return Ok(Outcome::Skipped);
         };
         // Cancelled, refunded or expired bookings get nothing further (the refund notice is the
         // one mail meant for a booking that is not confirmed).
         // A waiting-list offer is worth sending only while its seat is still held for them.
-        if kind == EmailKind::WaitlistOffer && (booking.status != "held" || booking.hold_expires_at <= now) {
-            db::emails::mark_final(&mut conn, row.id, "skipped", &format!("offer is {}", booking.status)).await?;
+        if kind == EmailKind::WaitlistOffer && (booking.status != BookingStatus::Held || booking.hold_expires_at <= now) {
+            db::emails::mark_final(&mut conn, row.id, EmailStatus::Skipped, &format!("offer is {}", booking.status)).await?;
             return Ok(Outcome::Skipped);
         }
-        if !matches!(kind, EmailKind::RefundNotice | EmailKind::WaitlistOffer) && booking.status != "confirmed" {
-            db::emails::mark_final(&mut conn, row.id, "skipped", &format!("booking is {}", booking.status)).await?;
+        if !matches!(kind, EmailKind::RefundNotice | EmailKind::WaitlistOffer) && booking.status != BookingStatus::Confirmed {
+            db::emails::mark_final(&mut conn, row.id, EmailStatus::Skipped, &format!("booking is {}", booking.status)).await?;
             return Ok(Outcome::Skipped);
         }
         let Some(details) = db::catalogue::city_event(&mut conn, booking.city_event_id).await? else {
-            db::emails::mark_final(&mut conn, row.id, "failed", "city event not found").await?;
+            db::emails::mark_final(&mut conn, row.id, EmailStatus::Failed, "city event not found").await?;
             return Ok(Outcome::Failed);
         };
         let people = db::emails::attendees_of(&mut conn, &[booking.id]).await?;
@@ -200,7 +202,7 @@ impl EmailService {
             Err(e) => {
                 tracing::error!(error = %e, "cannot render mail");
                 let mut conn = db::connection(&self.pool).await?;
-                db::emails::mark_final(&mut conn, row.id, "failed", &format!("rendering failed: {e}")).await?;
+                db::emails::mark_final(&mut conn, row.id, EmailStatus::Failed, &format!("rendering failed: {e}")).await?;
                 return Ok(Outcome::Failed);
             }
         };
@@ -220,7 +222,7 @@ impl EmailService {
             }
             Err(TransportError::Transient(e) | TransportError::Permanent(e)) => {
                 tracing::error!(error = %crate::domain::mask_emails_in(&e), attempts = row.attempts, "mail failed");
-                db::emails::mark_final(&mut conn, row.id, "failed", &e).await?;
+                db::emails::mark_final(&mut conn, row.id, EmailStatus::Failed, &e).await?;
                 Outcome::Failed
             }
         })

@@ -84,8 +84,9 @@ impl ApiError {
         self
     }
 
-    pub fn with_status(mut self, status: &str) -> Self {
-        self.detail.status = Some(status.into());
+    /// The status at fault (`held`, `on_sale`, …): a domain status or its word.
+    pub fn with_status(mut self, status: impl std::fmt::Display) -> Self {
+        self.detail.status = Some(status.to_string());
         self
     }
 

@@ -19,6 +19,7 @@ use crate::actors::{Registry, ReservationError};
 use crate::db::bookings::{BatchWrite, Transition};
 use crate::db::models::BookingRow;
 use crate::db::{self, AsyncPool, DbError};
+use crate::domain::PaymentStatus;
 use crate::domain::{BookingStatus, CityEventId};
 use stripe_client::{Charge, PaymentIntent, StripeClient, StripeError};
 
@@ -105,7 +106,7 @@ impl Payments {
     /// The intent for a held booking: the existing one if it can still take money, else a new one
     /// keyed on the booking, so concurrent or retried calls get the same intent and one charge.
     pub async fn create_intent(&self, booking: &BookingRow) -> Result<IntentView, PaymentError> {
-        let status = BookingStatus::parse(&booking.status).unwrap_or(BookingStatus::Cancelled);
+        let status = BookingStatus::parse(booking.status.as_str()).unwrap_or(BookingStatus::Cancelled);
         if status == BookingStatus::Held && booking.hold_expires_at <= Utc::now() {
             return Err(PaymentError::NotPayable(BookingStatus::Expired));
         }
@@ -226,7 +227,7 @@ impl Payments {
         drop(conn);
         match pi.status.as_str() {
             "succeeded" => self.settle_success(&booking, pi).await,
-            "canceled" if booking.status == "held" => match self.seats_cancel(&booking).await {
+            "canceled" if booking.status == BookingStatus::Held => match self.seats_cancel(&booking).await {
                 Ok(()) | Err(ReservationError::WrongStatus { .. }) => Ok(()),
                 Err(e) => Err(PaymentError::Seats(e)),
             },
@@ -275,7 +276,7 @@ impl Payments {
             Err(ReservationError::WrongStatus { .. }) => {
                 let mut conn = self.conn().await?;
                 match db::payments::booking(&mut conn, booking.id).await? {
-                    Some(b) if b.status == "confirmed" => Ok(()),
+                    Some(b) if b.status == BookingStatus::Confirmed => Ok(()),
                     _ => Err(PaymentError::Seats(ReservationError::WrongStatus { expected: "confirmable" })),
                 }
             }
@@ -312,7 +313,7 @@ impl Payments {
         }
         let Some(booking) = db::payments::booking(&mut conn, payment.booking_id).await? else { return Ok(()) };
         drop(conn);
-        if booking.status == "confirmed" {
+        if booking.status == BookingStatus::Confirmed {
             match self.seats_refund(&booking).await {
                 Ok(()) | Err(ReservationError::WrongStatus { .. }) => {}
                 Err(e) => return Err(PaymentError::Seats(e)),
@@ -323,14 +324,14 @@ impl Payments {
 
     /// Refunds a confirmed booking, fully (seats released) or partly (seats kept).
     pub async fn refund(&self, booking: &BookingRow, amount_cents: Option<i64>) -> Result<RefundOutcome, PaymentError> {
-        let status = BookingStatus::parse(&booking.status).unwrap_or(BookingStatus::Cancelled);
+        let status = BookingStatus::parse(booking.status.as_str()).unwrap_or(BookingStatus::Cancelled);
         if status != BookingStatus::Confirmed {
             return Err(PaymentError::NotRefundable(status));
         }
         let mut conn = self.conn().await?;
         let payment = db::payments::live_payment(&mut conn, booking.id)
             .await?
-            .filter(|p| p.status == "succeeded")
+            .filter(|p| p.status == PaymentStatus::Succeeded)
             .ok_or(PaymentError::NotRefundable(status))?;
         drop(conn);
         let remaining = payment.amount_cents - payment.amount_refunded_cents;

@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 use crate::db::models::NewWaitlistEntry;
 use crate::db::{self};
 use crate::domain::tokens::verify_offer_token;
+use crate::domain::BookingStatus;
 use crate::domain::{ActExperience, CityEventId, Email, Language, PersonName, Phone};
 use crate::http::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -86,7 +87,7 @@ pub async fn offer(state: &AppState, token: &str) -> ApiResult<OfferView> {
     let mut conn = db::connection(&state.pool).await?;
     let b = db::payments::booking(&mut conn, id).await?.ok_or_else(offer_gone)?;
     // The token names its deadline: it must be this booking's, and the booking still held.
-    if b.status != "held"
+    if b.status != BookingStatus::Held
         || b.hold_expires_at.timestamp() != deadline.timestamp()
         || db::waitlist::entry_of_offer(&mut conn, id).await?.is_none()
     {

@@ -16,6 +16,7 @@ use crate::db;
 use crate::db::catalogue::CityEventDetails;
 use crate::domain::booking_request::{BookingRequest, RawAttendee, RawBookingRequest, RawBuyer};
 use crate::domain::tokens::booking_key;
+use crate::domain::SalesStatus;
 use crate::domain::{ActExperience, Email, InvalidInput, Language, PersonName, Phone, Quantity};
 use crate::http::csrf;
 use crate::http::redirect::see_other;
@@ -166,7 +167,9 @@ fn form_field(api_field: &str, seat_of_index: &[u16]) -> String {
 async fn bookable_event(state: &AppState, id: i64, lang: Language) -> Result<CityEventDetails, PageError> {
     let mut conn = db::connection(&state.pool).await.map_err(|e| PageError::from_api(lang, e.into()))?;
     let details = db::catalogue::city_event(&mut conn, id).await.map_err(|e| PageError::from_api(lang, e.into()))?;
-    details.filter(|d| d.event.status == "on_sale" || d.event.status == "closed").ok_or_else(|| PageError::not_found(lang))
+    details
+        .filter(|d| d.event.status == SalesStatus::OnSale || d.event.status == SalesStatus::Closed)
+        .ok_or_else(|| PageError::not_found(lang))
 }
 
 struct FormView<'a> {

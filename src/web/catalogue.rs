@@ -11,6 +11,7 @@ use super::paths::{self, Page};
 use crate::actors::registry::current_unit_price;
 use crate::db;
 use crate::db::catalogue::CityEventDetails;
+use crate::domain::SalesStatus;
 use crate::domain::{Cents, CityEventId, Language};
 use crate::i18n::money;
 use crate::state::AppState;
@@ -65,7 +66,7 @@ pub fn event_view(state: &AppState, d: &CityEventDetails, lang: Language) -> Res
     let formats = i18n::formats(lang)?;
     let s = seats(state, d);
     let city = city_name(d, lang);
-    let on_sale = d.event.status == "on_sale";
+    let on_sale = d.event.status == SalesStatus::OnSale;
     let sold_out = s.available <= 0;
     let badge = if !on_sale {
         i18n::text(lang, "availability.closed", &[])
@@ -118,7 +119,7 @@ pub fn event_view(state: &AppState, d: &CityEventDetails, lang: Language) -> Res
 /// schema.org `Event` for search engines: date, venue, price and whether seats remain.
 pub fn event_jsonld(state: &AppState, d: &CityEventDetails, lang: Language, base: &str) -> Value {
     let s = seats(state, d);
-    let availability = if d.event.status != "on_sale" || s.available <= 0 {
+    let availability = if d.event.status != SalesStatus::OnSale || s.available <= 0 {
         "https://schema.org/SoldOut"
     } else if s.available <= FEW_SEATS {
         "https://schema.org/LimitedAvailability"
@@ -156,7 +157,7 @@ pub fn event_jsonld(state: &AppState, d: &CityEventDetails, lang: Language, base
 pub async fn events(state: &AppState, lang: Language) -> Result<Vec<CityEventDetails>, PageError> {
     let mut conn = db::connection(&state.pool).await.map_err(|e| PageError::from_api(lang, e.into()))?;
     let all = db::catalogue::city_events(&mut conn).await.map_err(|e| PageError::from_api(lang, e.into()))?;
-    Ok(all.into_iter().filter(|d| d.event.status == "on_sale" || d.event.status == "closed").collect())
+    Ok(all.into_iter().filter(|d| d.event.status == SalesStatus::OnSale || d.event.status == SalesStatus::Closed).collect())
 }
 
 #[tracing::instrument(name = "web.catalogue.home", skip_all)]

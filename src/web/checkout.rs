@@ -58,7 +58,7 @@ async fn load(state: &AppState, lang: Language, reference: &str, key: &str) -> R
         .await
         .map_err(|e| PageError::from_api(lang, e.into()))?
         .ok_or_else(|| PageError::not_found(lang))?;
-    let mut status = BookingStatus::parse(&booking.status).unwrap_or(BookingStatus::Cancelled);
+    let mut status = BookingStatus::parse(booking.status.as_str()).unwrap_or(BookingStatus::Cancelled);
     // The actor expires holds within a tick; the buyer should not see "held" past the deadline.
     if status == BookingStatus::Held && booking.hold_expires_at <= Utc::now() {
         status = BookingStatus::Expired;
@@ -350,8 +350,11 @@ pub async fn manage_submit(
     match found {
         Some((b, _)) if b.buyer_email == address.as_str() => {
             let key = booking_key(state.settings.secret_key.expose(), &b.reference);
-            let to =
-                if b.status == "held" { paths::checkout(&b.reference, &key, lang) } else { paths::confirmation(&b.reference, &key, lang) };
+            let to = if b.status == BookingStatus::Held {
+                paths::checkout(&b.reference, &key, lang)
+            } else {
+                paths::confirmation(&b.reference, &key, lang)
+            };
             Ok(see_other(to))
         }
         _ => not_found(),

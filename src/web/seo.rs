@@ -7,6 +7,7 @@ use actix_web::{web, HttpResponse};
 use super::paths::{self, Page};
 use crate::db;
 use crate::domain::Language;
+use crate::domain::SalesStatus;
 use crate::state::AppState;
 
 fn entry(out: &mut String, base: &str, fr: &str, en: &str) {
@@ -30,7 +31,8 @@ pub async fn sitemap(state: web::Data<AppState>) -> HttpResponse {
     }
     if let Ok(mut conn) = db::connection(&state.pool).await {
         if let Ok(events) = db::catalogue::city_events(&mut conn).await {
-            let mut slugs: Vec<&str> = events.iter().filter(|d| d.event.status == "on_sale").map(|d| d.city.slug.as_str()).collect();
+            let mut slugs: Vec<&str> =
+                events.iter().filter(|d| d.event.status == SalesStatus::OnSale).map(|d| d.city.slug.as_str()).collect();
             slugs.dedup();
             for slug in slugs {
                 entry(&mut out, base, &paths::city(slug, Language::Fr), &paths::city(slug, Language::En));

@@ -12,11 +12,16 @@ use crate::admin::bookings::{self as svc, AttendeeEdit, SearchQuery};
 use crate::admin::city_events as events;
 use crate::admin::session::{AdminForm, AdminSession};
 use crate::domain::url::percent_encode;
+use crate::domain::{BookingStatus, PaymentStatus};
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
 async fn event_labels(state: &AppState) -> Result<Vec<(i64, String, String)>, ApiError> {
-    Ok(events::list(state).await?.into_iter().map(|e| (e.id, format!("{} {}", e.city, &e.local_start[..10]), e.status)).collect())
+    Ok(events::list(state)
+        .await?
+        .into_iter()
+        .map(|e| (e.id, format!("{} {}", e.city, &e.local_start[..10]), e.status.to_string()))
+        .collect())
 }
 
 const STATUSES: [&str; 6] = ["held", "confirmed", "cancelled", "expired", "refunded", "moved"];
@@ -72,9 +77,10 @@ pub async fn booking(req: HttpRequest, state: web::Data<AppState>, who: AdminSes
         (Err(e), _) | (_, Err(e)) => return api_error_page(&req, &state, &who, e),
     };
     let b = &d.booking;
-    let held = b.status == "held";
-    let confirmed = b.status == "confirmed";
-    let refundable = confirmed && d.payments.iter().any(|p| p.status == "succeeded" && p.amount_refunded_cents < p.amount_cents);
+    let held = b.status == BookingStatus::Held;
+    let confirmed = b.status == BookingStatus::Confirmed;
+    let refundable =
+        confirmed && d.payments.iter().any(|p| p.status == PaymentStatus::Succeeded && p.amount_refunded_cents < p.amount_cents);
     let body = json!({
         "b": b,
         "event": labels.iter().find(|l| l.0 == b.city_event_id).map(|l| l.1.clone()).unwrap_or_default(),

@@ -10,6 +10,7 @@ use crate::admin::city_events::{self as events, CityEventInput};
 use crate::admin::session::{AdminForm, AdminSession};
 use crate::admin::waiting_list;
 use crate::db;
+use crate::domain::SalesStatus;
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
@@ -106,7 +107,7 @@ pub async fn city_event(req: HttpRequest, state: web::Data<AppState>, who: Admin
     let body = json!({
         "e": e,
         "status_label": text(lang, &format!("city_events.statuses.{}", e.status)),
-        "on_sale": e.status == "on_sale",
+        "on_sale": e.status == SalesStatus::OnSale,
         "venues": venues.iter().filter(|v| v["city_id"] == e.city_id).map(|v| json!({"id": v["id"], "name": v["name"], "selected": v["id"] == e.venue_id})).collect::<Vec<_>>(),
         "waiting": waiting.iter().enumerate().map(|(i, w)| json!({
             "n": i + 1, "id": w.id, "first_name": w.first_name, "last_name": w.last_name, "email": w.email, "language": w.language,
