@@ -11,7 +11,7 @@ use super::messages::Tick;
 use super::prepare::prepare_offer;
 use super::seats::Seats;
 use super::shared::{read_offer, SeatSnapshot, SharedOffer};
-use super::ActorSettings;
+use crate::actors::ActorSettings;
 use crate::actors::{Availability, ReservationError};
 use crate::db::models::NewEmailCampaign;
 use crate::db::AsyncPool;

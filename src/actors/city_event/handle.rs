@@ -13,7 +13,7 @@ use super::load::status_name;
 use super::messages::*;
 use super::prepare::{prepare_hold, PreparedHold};
 use super::shared::{read_offer, Offer, SeatSnapshot, SharedOffer};
-use super::ActorSettings;
+use crate::actors::ActorSettings;
 use crate::actors::{Availability, ReservationError};
 use crate::db::models::NewWaitlistEntry;
 use crate::db::AsyncPool;

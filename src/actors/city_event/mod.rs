@@ -29,28 +29,9 @@ mod shared;
 #[cfg(test)]
 mod tests;
 
-use std::time::Duration;
-
 pub use actor::CityEventActor;
 pub use handle::CityEventHandle;
 pub use messages::HoldReceipt;
 pub use prepare::{prepare_hold, prepare_offer, PreparedHold};
 pub use seats::Waiting;
 pub use shared::{Offer, SeatSnapshot};
-
-/// Tunables, from configuration.
-#[derive(Debug, Clone)]
-pub struct ActorSettings {
-    pub hold_ttl: chrono::Duration,
-    /// Most changes written in one transaction.
-    pub max_batch: usize,
-    /// Most requests queued or in flight for one city event; past it, `Busy` at once.
-    pub max_inflight: usize,
-    pub expiry_tick: Duration,
-    /// A commit taking longer than this is abandoned and treated as failed.
-    pub commit_timeout: Duration,
-    /// How often an idle actor compares its counts with the database (drift check).
-    pub resync_every: Duration,
-    /// How long a seat offered to the waiting list stays held for its person.
-    pub offer_ttl: chrono::Duration,
-}
