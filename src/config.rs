@@ -287,18 +287,6 @@ impl Settings {
     pub fn hold_ttl(&self) -> chrono::Duration {
         chrono::Duration::seconds(self.hold_ttl_seconds.min(i64::MAX as u64) as i64)
     }
-
-    pub fn actor_settings(&self) -> crate::actors::city_event::ActorSettings {
-        crate::actors::city_event::ActorSettings {
-            hold_ttl: self.hold_ttl(),
-            max_batch: self.actor_max_batch,
-            max_inflight: self.actor_max_inflight,
-            expiry_tick: std::time::Duration::from_millis(self.hold_expiry_tick_ms.max(10)),
-            commit_timeout: std::time::Duration::from_millis(self.commit_timeout_ms.max(100)),
-            resync_every: std::time::Duration::from_millis(self.actor_resync_interval_ms.max(100)),
-            offer_ttl: chrono::Duration::seconds(self.waitlist_offer_ttl_seconds.clamp(1, 30 * 86_400) as i64),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -16,12 +16,14 @@ pub mod city_event;
 pub mod email;
 pub mod payment;
 pub mod registry;
+pub mod settings;
 
 use serde::Serialize;
 use utoipa::ToSchema;
 
 pub use city_event::{CityEventActor, CityEventHandle, HoldReceipt};
 pub use registry::Registry;
+pub use settings::ActorSettings;
 
 /// A city event's seat counts as the actor holds them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]

@@ -9,7 +9,8 @@ use std::sync::{Arc, RwLock};
 
 use chrono::Utc;
 
-use super::city_event::{ActorSettings, Offer};
+use super::city_event::Offer;
+use super::settings::ActorSettings;
 use super::{Availability, CityEventHandle, ReservationError};
 use crate::db::catalogue::CityEventDetails;
 use crate::db::{self, AsyncPool};

@@ -11,7 +11,7 @@ use diesel::Connection;
 
 use crate::actors::email::EmailDispatcher;
 use crate::actors::payment::PaymentActor;
-use crate::actors::Registry;
+use crate::actors::{ActorSettings, Registry};
 use crate::config::Settings;
 use crate::db::{self, AsyncPool};
 use crate::email::dispatch::{transport_from_settings, EmailService, EmailSettings};
@@ -101,7 +101,7 @@ impl Application {
         };
         // Actors live on their own thread so HTTP work and commits do not share a run queue.
         let arbiter = actix_rt::Arbiter::new();
-        let registry = Registry::start(pool.clone(), settings.actor_settings(), arbiter.handle()).await?;
+        let registry = Registry::start(pool.clone(), ActorSettings::from_settings(&settings), arbiter.handle()).await?;
         if !registry.wait_ready(std::time::Duration::from_secs(30)).await {
             tracing::warn!("some city event actors are still loading; they refuse holds until ready");
         }
