@@ -17,6 +17,7 @@ use crate::db::{self};
 use crate::domain::time_zone::serialize_zone_name;
 use crate::domain::CityEventId;
 use crate::domain::SalesStatus;
+use crate::domain::{CityId, VenueId};
 use crate::http::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -53,9 +54,9 @@ pub struct CityEventInput {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AdminCityEvent {
     pub id: i64,
-    pub city_id: i64,
+    pub city_id: CityId,
     pub city: String,
-    pub venue_id: i64,
+    pub venue_id: VenueId,
     pub venue: String,
     pub status: SalesStatus,
     pub starts_at: DateTime<Utc>,
@@ -165,7 +166,7 @@ pub fn fields(input: &CityEventInput, venue: &crate::db::models::VenueRow) -> Ap
         return Err(ApiError::unprocessable("invalid_capacity", "capacity", "The capacity is at least 1 seat."));
     }
     Ok(CityEventFields {
-        venue_id: venue.id,
+        venue_id: venue.id.0,
         starts_at,
         ends_at,
         time_zone: venue.time_zone.name().to_owned(),
@@ -214,7 +215,7 @@ pub async fn create(state: &AppState, who: &AdminSession, input: &CityEventInput
         _ => return Err(ApiError::unprocessable("invalid_status", "status", "A new city event is draft, on_sale or closed.")),
     };
     let mut conn = db::connection(&state.pool).await?;
-    let venue = db::admin::venue(&mut conn, input.venue_id).await?.filter(|v| v.city_id == city_id);
+    let venue = db::admin::venue(&mut conn, input.venue_id).await?.filter(|v| v.city_id == CityId(city_id));
     let venue = venue.ok_or_else(|| ApiError::unprocessable("invalid_venue", "venue_id", "Choose a venue of this city."))?;
     let f = fields(input, &venue)?;
     let masterclass = db::catalogue::masterclass_events(&mut conn).await?;

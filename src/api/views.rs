@@ -12,6 +12,7 @@ use crate::db::models::{AttendeeRow, BookingRow, MasterclassEventRow};
 use crate::domain::taxes::TaxLine;
 use crate::domain::BookingStatus;
 use crate::domain::SalesStatus;
+use crate::domain::{CityId, VenueId};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Localized {
@@ -21,7 +22,7 @@ pub struct Localized {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct VenueView {
-    pub id: i64,
+    pub id: VenueId,
     pub name: String,
     pub address: String,
     pub postal_code: String,
@@ -52,7 +53,7 @@ pub struct TaxRateView {
 pub struct CityEventView {
     pub id: i64,
     pub masterclass_event_id: i64,
-    pub city_id: i64,
+    pub city_id: CityId,
     /// `on_sale`, `closed`, `draft` or `cancelled`.
     pub status: SalesStatus,
     pub starts_at: DateTime<Utc>,
@@ -120,7 +121,7 @@ impl CityEventView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CityView {
-    pub id: i64,
+    pub id: CityId,
     pub slug: String,
     pub name: Localized,
     /// Two-letter province code.

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod bookings;
 pub mod catalogue;
 pub mod emails;
+mod ids;
 pub mod models;
 pub mod payments;
 pub mod privacy;

@@ -5,7 +5,7 @@ use chrono_tz::Tz;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::domain::{BookingStatus, EmailStatus, PaymentStatus, SalesStatus, WaitlistStatus};
+use crate::domain::{AttendeeId, BookingStatus, CityId, EmailStatus, PaymentId, PaymentStatus, SalesStatus, VenueId, WaitlistStatus};
 
 use super::schema::*;
 use super::time_zone::ZoneName;
@@ -25,7 +25,7 @@ pub struct MasterclassEventRow {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = cities, check_for_backend(diesel::pg::Pg))]
 pub struct CityRow {
-    pub id: i64,
+    pub id: CityId,
     pub slug: String,
     pub name_en: String,
     pub name_fr: String,
@@ -36,8 +36,8 @@ pub struct CityRow {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = venues, check_for_backend(diesel::pg::Pg))]
 pub struct VenueRow {
-    pub id: i64,
-    pub city_id: i64,
+    pub id: VenueId,
+    pub city_id: CityId,
     pub name: String,
     pub address: String,
     pub postal_code: String,
@@ -50,8 +50,8 @@ pub struct VenueRow {
 pub struct CityEventRow {
     pub id: i64,
     pub masterclass_event_id: i64,
-    pub city_id: i64,
-    pub venue_id: i64,
+    pub city_id: CityId,
+    pub venue_id: VenueId,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     #[diesel(deserialize_as = ZoneName)]
@@ -137,7 +137,7 @@ pub struct NewBooking {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = attendees, check_for_backend(diesel::pg::Pg))]
 pub struct AttendeeRow {
-    pub id: i64,
+    pub id: AttendeeId,
     pub booking_id: Uuid,
     pub position: i32,
     pub first_name: Option<String>,
@@ -158,7 +158,7 @@ pub struct NewAttendee {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = payments, check_for_backend(diesel::pg::Pg))]
 pub struct PaymentRow {
-    pub id: i64,
+    pub id: PaymentId,
     pub booking_id: Uuid,
     pub payment_intent_id: String,
     pub amount_cents: i64,

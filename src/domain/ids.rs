@@ -1,12 +1,43 @@
+//! Typed primary keys: a venue's id cannot be passed where a city's is expected. Each is the
+//! column's value (`BIGINT`, or `UUID` for bookings), transparent in JSON and in the database
+//! (`db::ids` maps them).
+
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
 
-/// A city event's primary key. Typed so it cannot be confused with a city or venue id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct CityEventId(pub i64);
+macro_rules! typed_id {
+    ($($(#[$m:meta])* $name:ident($inner:ty);)+) => {$(
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+        #[serde(transparent)]
+        pub struct $name(pub $inner);
 
-impl std::fmt::Display for CityEventId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl From<$inner> for $name {
+            fn from(v: $inner) -> Self {
+                Self(v)
+            }
+        }
+    )+};
+}
+
+typed_id! {
+    /// A city event's primary key.
+    CityEventId(i64);
+    /// A city's primary key.
+    CityId(i64);
+    /// A venue's primary key.
+    VenueId(i64);
+    /// A booking's primary key (a UUID, made by the server before the hold is written).
+    BookingId(Uuid);
+    /// An attendee's primary key.
+    AttendeeId(i64);
+    /// A payment's primary key (one Stripe PaymentIntent).
+    PaymentId(i64);
 }

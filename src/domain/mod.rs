@@ -20,7 +20,7 @@ pub mod url;
 pub use booking_reference::BookingReference;
 pub use email::{mask_email, mask_emails_in, Email};
 pub use email_kind::EmailKind;
-pub use ids::CityEventId;
+pub use ids::{AttendeeId, BookingId, CityEventId, CityId, PaymentId, VenueId};
 pub use money::Cents;
 pub use person_name::PersonName;
 pub use phone::Phone;

@@ -238,7 +238,7 @@ impl EmailService {
     ) -> EmailContext {
         let recipient_first_name = row
             .attendee_id
-            .and_then(|id| people.iter().find(|a| a.id == id))
+            .and_then(|id| people.iter().find(|a| a.id.0 == id))
             .and_then(|a| a.first_name.clone())
             .or_else(|| Some(b.buyer_first_name.clone()));
         booking_context(&self.settings, kind, Language::from_db(&row.language), recipient_first_name, b, d, people)
@@ -280,7 +280,7 @@ fn recipients(booking: &BookingRow, people: &[AttendeeRow]) -> Vec<(Option<i64>,
     for a in people.iter().filter(|a| a.booking_id == booking.id) {
         if let Some(email) = &a.email {
             if seen.insert(email.clone()) {
-                out.push((Some(a.id), email.clone()));
+                out.push((Some(a.id.0), email.clone()));
             }
         }
     }

@@ -82,7 +82,7 @@ pub async fn city_events(req: HttpRequest, state: web::Data<AppState>, who: Admi
 pub async fn create_city_event(state: web::Data<AppState>, who: AdminSession, f: AdminForm<EventForm>) -> HttpResponse {
     let venue_id = f.0.venue_id;
     let city_id = match db::connection(&state.pool).await {
-        Ok(mut conn) => db::admin::venue(&mut conn, venue_id).await.ok().flatten().map(|v| v.city_id),
+        Ok(mut conn) => db::admin::venue(&mut conn, venue_id).await.ok().flatten().map(|v| v.city_id.0),
         Err(_) => None,
     };
     let result = match f.0.input(city_id) {
@@ -108,7 +108,7 @@ pub async fn city_event(req: HttpRequest, state: web::Data<AppState>, who: Admin
         "e": e,
         "status_label": text(lang, &format!("city_events.statuses.{}", e.status)),
         "on_sale": e.status == SalesStatus::OnSale,
-        "venues": venues.iter().filter(|v| v["city_id"] == e.city_id).map(|v| json!({"id": v["id"], "name": v["name"], "selected": v["id"] == e.venue_id})).collect::<Vec<_>>(),
+        "venues": venues.iter().filter(|v| v["city_id"] == e.city_id.0).map(|v| json!({"id": v["id"], "name": v["name"], "selected": v["id"] == e.venue_id.0})).collect::<Vec<_>>(),
         "waiting": waiting.iter().enumerate().map(|(i, w)| json!({
             "n": i + 1, "id": w.id, "first_name": w.first_name, "last_name": w.last_name, "email": w.email, "language": w.language,
             "joined": local(w.created_at, tz), "state": w.state, "offer_reference": w.offer_reference,
