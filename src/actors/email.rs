@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use chrono::{DateTime, Utc};
+use tracing::Instrument;
 
 use crate::email::dispatch::{DueReport, EmailService};
 
@@ -48,6 +49,8 @@ impl Supervised for EmailDispatcher {}
 impl Handler<Dispatch> for EmailDispatcher {
     type Result = ();
 
+    // Every few seconds, so at debug level; the pass's own logs carry it.
+    #[tracing::instrument(name = "email.dispatch", level = "debug", skip_all)]
     fn handle(&mut self, _: Dispatch, ctx: &mut Context<Self>) {
         let service = self.service.clone();
         // `wait`: one pass at a time in this process (other instances are kept apart by the
@@ -60,6 +63,7 @@ impl Handler<Dispatch> for EmailDispatcher {
                     Err(e) => tracing::warn!(error = %e, "cannot dispatch mails now; will retry"),
                 }
             }
+            .instrument(tracing::Span::current())
             .into_actor(self),
         );
     }
@@ -68,6 +72,7 @@ impl Handler<Dispatch> for EmailDispatcher {
 impl Handler<RunDue> for EmailDispatcher {
     type Result = AtomicResponse<Self, Option<DueReport>>;
 
+    #[tracing::instrument(name = "email.run_due", skip_all, fields(at = ?msg.0))]
     fn handle(&mut self, msg: RunDue, _ctx: &mut Context<Self>) -> Self::Result {
         let service = self.service.clone();
         let now = msg.0.unwrap_or_else(Utc::now);
@@ -81,6 +86,7 @@ impl Handler<RunDue> for EmailDispatcher {
                     }
                 }
             }
+            .instrument(tracing::Span::current())
             .into_actor(self),
         ))
     }

@@ -33,6 +33,7 @@ pub struct Registry {
 
 impl Registry {
     /// Loads every city event and starts an actor for each one on sale.
+    #[tracing::instrument(name = "registry.start", skip_all)]
     pub async fn start(pool: AsyncPool, settings: ActorSettings, arbiter: actix_rt::ArbiterHandle) -> anyhow::Result<Arc<Self>> {
         let mut conn = db::connection(&pool).await?;
         let events = db::catalogue::city_events(&mut conn).await?;
@@ -45,6 +46,7 @@ impl Registry {
     }
 
     /// Registers a city event (at start, or created by the organiser): an actor if it is on sale.
+    #[tracing::instrument(name = "registry.install", skip_all, fields(city_event_id = details.event.id))]
     pub fn install(&self, details: CityEventDetails) {
         let id = CityEventId(details.event.id);
         let entry = if details.event.status == SalesStatus::OnSale {
@@ -79,6 +81,7 @@ impl Registry {
 
     /// The city event's actor, started from the database if it has none yet (to open sales),
     /// once it has loaded its state.
+    #[tracing::instrument(name = "registry.ensure_actor", skip_all, fields(city_event_id = %id))]
     pub async fn ensure_actor(&self, id: CityEventId) -> Result<CityEventHandle, ReservationError> {
         if let Some(h) = self.actor(id) {
             return Ok(h);

@@ -114,6 +114,9 @@ impl CityEventActor {
         if let Some(second) = self.pending.iter().enumerate().filter(|(_, op)| op.is_setting()).nth(1).map(|(i, _)| i) {
             n = n.min(second);
         }
+        // The batch gets its own span, the commit task below a child span of it (`city_event.commit`).
+        let flush_span = info_span!("city_event.flush", city_event_id = %self.id, batch = n);
+        let _entered = flush_span.enter();
         let mut ops: Vec<Op> = self.pending.drain(..n).collect();
         let mut write = BatchWrite::default();
         let id = self.id.0;
@@ -143,7 +146,7 @@ impl CityEventActor {
         let pool = self.pool.clone();
         let timeout = self.settings.commit_timeout;
         let batch_len = ops.len();
-        let span = info_span!("city_event.commit", city_event_id = %self.id, batch = batch_len);
+        let span = info_span!(parent: &flush_span, "city_event.commit", city_event_id = %self.id, batch = batch_len);
         // The write runs as its own task: if the actor stops meanwhile, the transaction still ends
         // cleanly instead of being dropped half-way.
         let task = actix_rt::spawn(
@@ -181,6 +184,7 @@ impl CityEventActor {
 
     /// Apply a batch's outcome to memory and answer its requests.
     pub(super) fn complete(&mut self, ops: Vec<Op>, result: Result<BatchOutcome, DbError>, ctx: &mut Context<Self>) {
+        let _span = info_span!("city_event.complete", city_event_id = %self.id, batch = ops.len(), ok = result.is_ok()).entered();
         let outcome = match result {
             Ok(outcome) => outcome,
             Err(e) => {

@@ -16,8 +16,8 @@ use crate::db::bookings::Transition;
 impl Handler<Hold> for CityEventActor {
     type Result = ();
 
+    #[tracing::instrument(name = "city_event.hold", skip_all, fields(city_event_id = %self.id, quantity = msg.prepared.booking.quantity))]
     fn handle(&mut self, msg: Hold, ctx: &mut Context<Self>) {
-        let _span = info_span!("city_event.hold", city_event_id = %self.id, quantity = msg.prepared.booking.quantity).entered();
         if let Err(e) = self.admit() {
             let _ = msg.reply.send(Err(e));
             return;
@@ -44,8 +44,8 @@ impl Handler<Hold> for CityEventActor {
 impl Handler<Confirm> for CityEventActor {
     type Result = ();
 
+    #[tracing::instrument(name = "city_event.confirm", skip_all, fields(city_event_id = %self.id, booking_id = %msg.booking_id))]
     fn handle(&mut self, msg: Confirm, ctx: &mut Context<Self>) {
-        let _span = info_span!("city_event.confirm", city_event_id = %self.id, booking_id = %msg.booking_id).entered();
         if let Err(e) = self.admit() {
             let _ = msg.reply.send(Err(e));
             return;
@@ -73,8 +73,8 @@ impl Handler<Confirm> for CityEventActor {
 impl Handler<Release> for CityEventActor {
     type Result = ();
 
+    #[tracing::instrument(name = "city_event.release", skip_all, fields(city_event_id = %self.id, booking_id = %msg.booking_id))]
     fn handle(&mut self, msg: Release, ctx: &mut Context<Self>) {
-        let _span = info_span!("city_event.release", city_event_id = %self.id, booking_id = %msg.booking_id).entered();
         if let Err(e) = self.admit() {
             let _ = msg.reply.send(Err(e));
             return;
@@ -103,6 +103,8 @@ impl Handler<Release> for CityEventActor {
 impl Handler<Tick> for CityEventActor {
     type Result = ();
 
+    // Every tick, so below the default level; the expiry itself has its own span when holds are due.
+    #[tracing::instrument(name = "city_event.tick", level = "trace", skip_all, fields(city_event_id = %self.id))]
     fn handle(&mut self, _: Tick, ctx: &mut Context<Self>) {
         if self.admit().is_err() {
             return;
@@ -128,8 +130,8 @@ impl Handler<Tick> for CityEventActor {
 impl Handler<SetCapacity> for CityEventActor {
     type Result = ();
 
+    #[tracing::instrument(name = "city_event.capacity", skip_all, fields(city_event_id = %self.id, capacity = msg.capacity))]
     fn handle(&mut self, msg: SetCapacity, ctx: &mut Context<Self>) {
-        let _span = info_span!("city_event.capacity", city_event_id = %self.id, capacity = msg.capacity).entered();
         if let Err(e) = self.admit() {
             let _ = msg.reply.send(Err(e));
             return;
@@ -154,8 +156,8 @@ impl Handler<SetCapacity> for CityEventActor {
 impl Handler<SetStatus> for CityEventActor {
     type Result = ();
 
+    #[tracing::instrument(name = "city_event.status", skip_all, fields(city_event_id = %self.id, status = msg.status))]
     fn handle(&mut self, msg: SetStatus, ctx: &mut Context<Self>) {
-        let _span = info_span!("city_event.status", city_event_id = %self.id, status = msg.status).entered();
         if let Err(e) = self.admit() {
             let _ = msg.reply.send(Err(e));
             return;
@@ -173,6 +175,8 @@ impl Handler<SetStatus> for CityEventActor {
 impl Handler<JoinWaitlist> for CityEventActor {
     type Result = ();
 
+    // The entry is a person (name, address): only the city event is recorded.
+    #[tracing::instrument(name = "city_event.join_waitlist", skip_all, fields(city_event_id = %self.id))]
     fn handle(&mut self, msg: JoinWaitlist, ctx: &mut Context<Self>) {
         if let Err(e) = self.admit() {
             let _ = msg.reply.send(Err(e));
@@ -200,6 +204,7 @@ impl Handler<JoinWaitlist> for CityEventActor {
 impl Handler<RemoveWaiting> for CityEventActor {
     type Result = ();
 
+    #[tracing::instrument(name = "city_event.remove_waiting", skip_all, fields(city_event_id = %self.id, entry_id = msg.entry_id))]
     fn handle(&mut self, msg: RemoveWaiting, ctx: &mut Context<Self>) {
         if let Err(e) = self.admit() {
             let _ = msg.reply.send(Err(e));
@@ -218,8 +223,8 @@ impl Handler<RemoveWaiting> for CityEventActor {
 impl Handler<MoveOut> for CityEventActor {
     type Result = ();
 
+    #[tracing::instrument(name = "city_event.move_out", skip_all, fields(city_event_id = %self.id, booking_id = %msg.booking_id))]
     fn handle(&mut self, msg: MoveOut, ctx: &mut Context<Self>) {
-        let _span = info_span!("city_event.move_out", city_event_id = %self.id, booking_id = %msg.booking_id).entered();
         if let Err(e) = self.admit() {
             let _ = msg.reply.send(Err(e));
             return;
@@ -240,6 +245,7 @@ impl Handler<MoveOut> for CityEventActor {
 impl Handler<Restart> for CityEventActor {
     type Result = ();
 
+    #[tracing::instrument(name = "city_event.restart", skip_all, fields(city_event_id = %self.id, flushing = self.flushing))]
     fn handle(&mut self, _: Restart, ctx: &mut Context<Self>) {
         self.restart_requested = true;
         self.fail_pending(ReservationError::Unavailable { retry_after_secs: 1 });
