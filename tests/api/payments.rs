@@ -58,8 +58,13 @@ async fn paying_with_a_test_card_confirms_the_booking_through_the_signed_webhook
 
     app.stripe.confirm(intent["payment_intent_id"].as_str().unwrap(), "pm_card_visa").await;
     assert!(until_status(&app, &reference, "confirmed").await);
-    let availability = app.availability(id).await;
-    assert_eq!((availability["held"].as_i64(), availability["sold"].as_i64()), (Some(0), Some(2)));
+    // The actor publishes its seat counts when the batch that wrote the confirmation completes,
+    // a moment after the row is visible to other readers.
+    let counts = async || {
+        let a = app.availability(id).await;
+        (a["held"].as_i64(), a["sold"].as_i64()) == (Some(0), Some(2))
+    };
+    assert!(eventually(Duration::from_secs(5), counts).await, "two seats sold, none held");
     assert_eq!(app.db.scalar("SELECT count(*) FROM payments WHERE status = 'succeeded' AND amount_cents = 90060"), 1);
     // The confirmation is claimed just after the seats are confirmed (the booking can show
     // `confirmed` a moment before): once, however long it takes.
