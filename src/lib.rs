@@ -15,12 +15,12 @@ pub mod embedded_postgres; // the database when none is configured
 pub mod funnel; // availability views, counted in memory, written in batches
 pub mod http; // what every handler shares: errors → HTTP, extractors, CSRF, headers, limits
 pub mod i18n; // the one locale store: strings and formats for pages, mails and the back office
-pub mod local_server; // how the local Stripe and SendGrid stand-ins serve
 pub mod metrics; // Prometheus metrics at /metrics
-pub mod payments; // Stripe: intents, webhooks, reconciliation, refunds, the local stand-in
+pub mod payments; // Stripe: intents, webhooks, reconciliation, refunds
 pub mod privacy; // personal data: export, erasure, retention
 pub mod rate_limit; // per-client token buckets
 pub mod services; // taking a booking, paying with a test card: shared by the API and the site
+pub mod stand_ins; // local Stripe and SendGrid for the offline demo and tests; never imported by production paths
 pub mod state; // what every handler can reach
 pub mod telemetry; // tracing
 #[cfg(any(test, feature = "test-support"))]

@@ -154,18 +154,19 @@ fn read_password() -> anyhow::Result<String> {
 /// the database (the server's actor picks them up at its next drift check).
 async fn offline_payments(
     settings: &Settings,
-) -> anyhow::Result<(billetterie::payments::Payments, billetterie::db::AsyncPool, billetterie::embedded_postgres::ResolvedDatabase)> {
+) -> anyhow::Result<(billetterie::actors::payment::Payments, billetterie::db::AsyncPool, billetterie::embedded_postgres::ResolvedDatabase)>
+{
     anyhow::ensure!(
         !settings.stripe_secret_key.is_empty(),
         "set STRIPE_SECRET_KEY (and STRIPE_API_BASE for a stand-in): the demo's Stripe stand-in lives inside the server process"
     );
     let db = app::resolve_database(settings).await?;
     let pool = billetterie::db::async_pool(db.url(), 4)?;
-    let payments = billetterie::payments::Payments::new(
+    let payments = billetterie::actors::payment::Payments::new(
         pool.clone(),
         app::stripe_client(settings),
         settings.stripe_publishable_key.clone(),
-        billetterie::payments::SeatKeeper::Database,
+        billetterie::actors::payment::SeatKeeper::Database,
     );
     Ok((payments, pool, db))
 }

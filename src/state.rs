@@ -17,7 +17,7 @@ pub struct AppState {
     pub pool: AsyncPool,
     pub registry: Arc<Registry>,
     pub settings: Arc<Settings>,
-    pub payments: Arc<crate::payments::Payments>,
+    pub payments: Arc<crate::actors::payment::Payments>,
     pub payment_actor: actix::Addr<PaymentActor>,
     /// Test cards, when the local Stripe stand-in plays Stripe (offline demo, tests); `None` with
     /// real Stripe keys.

@@ -24,6 +24,8 @@ use utoipa::ToSchema;
 pub use city_event::{CityEventActor, CityEventHandle, HoldReceipt};
 pub use registry::Registry;
 pub use settings::ActorSettings;
+// Defined below the actors so that payments, which settles seats through them, need not import them.
+pub use crate::domain::ReservationError;
 
 /// A city event's seat counts as the actor holds them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -34,29 +36,4 @@ pub struct Availability {
     pub total: i32,
     pub held: i32,
     pub sold: i32,
-}
-
-/// Why a reservation request was refused. Every variant is an answer the API can give as is.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ReservationError {
-    #[error("this city event is sold out")]
-    SoldOut,
-    #[error("only {available} seats are left")]
-    NotEnoughSeats { available: i32 },
-    #[error("sales are not open for this city event ({status})")]
-    SalesClosed { status: String },
-    #[error("no such city event")]
-    UnknownCityEvent,
-    #[error("too many requests for this city event right now")]
-    Busy { retry_after_secs: u32 },
-    #[error("reservations are temporarily unavailable")]
-    Unavailable { retry_after_secs: u32 },
-    #[error("the booking is not {expected}")]
-    WrongStatus { expected: &'static str },
-    #[error("this address is already on the waiting list")]
-    AlreadyWaiting,
-    #[error("{available} seats are free: book them instead of waiting")]
-    SeatsAvailable { available: i32 },
-    #[error("{taken} seats are held or sold: the capacity cannot go below")]
-    CapacityBelowTaken { taken: i32 },
 }

@@ -10,15 +10,14 @@ use actix_web::{web, App, HttpServer};
 use diesel::Connection;
 
 use crate::actors::email::EmailDispatcher;
-use crate::actors::payment::PaymentActor;
+use crate::actors::payment::{PaymentActor, Payments, SeatKeeper};
 use crate::actors::{ActorSettings, Registry};
 use crate::config::Settings;
 use crate::db::{self, AsyncPool};
 use crate::email::dispatch::{transport_from_settings, EmailService, EmailSettings};
 use crate::embedded_postgres::{self, ResolvedDatabase};
-use crate::payments::stand_in::{StandInConfig, StripeStandIn};
 use crate::payments::stripe_client::StripeClient;
-use crate::payments::{Payments, SeatKeeper};
+use crate::stand_ins::stripe::{StandInConfig, StripeStandIn};
 use crate::state::AppState;
 
 mod jobs;
@@ -210,16 +209,5 @@ impl Application {
         arbiter.stop();
         drop(database);
         result
-    }
-}
-
-/// The stand-in takes test cards as Stripe.js would; the product knows only the trait.
-impl crate::state::TestCards for StripeStandIn {
-    fn confirm_card<'a>(
-        &'a self,
-        payment_intent_id: &'a str,
-        card_number: &'a str,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = (u16, serde_json::Value)> + Send + 'a>> {
-        Box::pin(StripeStandIn::confirm_card(self, payment_intent_id, card_number))
     }
 }

@@ -11,6 +11,7 @@ pub mod person_name;
 pub mod phone;
 pub mod pricing;
 pub mod quantity;
+pub mod reservation;
 pub mod status;
 pub mod taxes;
 pub mod time_zone;
@@ -25,6 +26,7 @@ pub use money::Cents;
 pub use person_name::PersonName;
 pub use phone::Phone;
 pub use quantity::Quantity;
+pub use reservation::ReservationError;
 pub use status::{ActExperience, BookingStatus, EmailStatus, Language, PaymentStatus, SalesStatus, WaitlistStatus};
 pub use time_zone::parse_time_zone;
 

@@ -5,7 +5,6 @@ pub mod dispatch;
 pub mod outbox;
 pub mod render;
 pub mod sendgrid;
-pub mod sendgrid_stand_in;
 pub mod sequence;
 pub mod tracking;
 pub mod transport;

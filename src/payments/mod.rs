@@ -1,27 +1,20 @@
-//! Payments: Stripe PaymentIntents for held bookings, webhook events applied exactly once in
-//! effect, reconciliation for lost webhooks, refunds.
+//! Payments, the Stripe side: PaymentIntents for held bookings, what Stripe's events say, refunds,
+//! and the payment rows all of them leave in the database (through `db`).
 //!
-//! Who moves seats: inside the server, the city event's actor (`SeatKeeper::Actors`); from the
-//! command line, which has no actors, the database itself (`SeatKeeper::Database`), whose triggers
-//! and CHECK constraint arbitrate, and the owning server's actor notices the change at its next
-//! drift check and reloads.
+//! What a payment means for a booking's seats — confirm on success, release on cancel or full
+//! refund, refund when no seat is left, reconcile lost webhooks — is decided above, in
+//! `actors::payment`, which drives the city events' actors: payments never imports the actors.
 
 pub mod signature;
-pub mod stand_in;
 pub mod stripe_client;
-
-use std::sync::Arc;
 
 use chrono::Utc;
 use uuid::Uuid;
 
-use crate::actors::{Registry, ReservationError};
-use crate::db::bookings::{BatchWrite, Transition};
-use crate::db::models::BookingRow;
+use crate::db::models::{BookingRow, PaymentRow};
 use crate::db::{self, AsyncPool, DbError};
-use crate::domain::PaymentStatus;
-use crate::domain::{BookingStatus, CityEventId};
-use stripe_client::{Charge, PaymentIntent, StripeClient, StripeError};
+use crate::domain::{BookingStatus, PaymentStatus, ReservationError};
+use stripe_client::{Charge, PaymentIntent, Refund, StripeClient, StripeError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PaymentError {
@@ -39,6 +32,7 @@ pub enum PaymentError {
     Stripe(#[from] StripeError),
     #[error(transparent)]
     Db(#[from] DbError),
+    /// The seats could not move as the payment asks (from the settlement above).
     #[error("seats: {0}")]
     Seats(ReservationError),
 }
@@ -75,28 +69,54 @@ pub struct RefundOutcome {
     pub booking_status: BookingStatus,
 }
 
-/// Who moves seats (see the module comment).
-#[derive(Clone)]
-pub enum SeatKeeper {
-    Actors(Arc<Registry>),
-    Database,
+/// A recorded webhook event, as far as Billetterie acts on it.
+pub enum StripeEvent {
+    Intent(PaymentIntent),
+    Charge(Charge),
+    /// A type not acted on, or an object of an unexpected shape (logged).
+    Ignored,
 }
 
-pub struct Payments {
+/// Reads a recorded event; unknown types and unexpected shapes are ignored, as Stripe asks.
+pub fn parse_event(payload: &serde_json::Value) -> StripeEvent {
+    let kind = payload["type"].as_str().unwrap_or_default();
+    let object = &payload["data"]["object"];
+    match kind {
+        "payment_intent.succeeded"
+        | "payment_intent.payment_failed"
+        | "payment_intent.canceled"
+        | "payment_intent.processing"
+        | "payment_intent.requires_action" => match serde_json::from_value::<PaymentIntent>(object.clone()) {
+            Ok(pi) => StripeEvent::Intent(pi),
+            Err(e) => {
+                tracing::warn!(kind, error = %e, "event with an unexpected payment intent; ignored");
+                StripeEvent::Ignored
+            }
+        },
+        "charge.refunded" => match serde_json::from_value::<Charge>(object.clone()) {
+            Ok(charge) => StripeEvent::Charge(charge),
+            Err(e) => {
+                tracing::warn!(kind, error = %e, "event with an unexpected charge; ignored");
+                StripeEvent::Ignored
+            }
+        },
+        other => {
+            tracing::info!(kind = other, "Stripe event type not acted on");
+            StripeEvent::Ignored
+        }
+    }
+}
+
+/// The Stripe account as Billetterie uses it, with the payment rows it keeps.
+pub struct Gateway {
     pool: AsyncPool,
     stripe: StripeClient,
     publishable_key: String,
-    seats: SeatKeeper,
 }
 
-fn is_oversell(e: &diesel::result::Error) -> bool {
-    matches!(e, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::CheckViolation, info)
-        if info.constraint_name() == Some("city_events_no_oversell"))
-}
-
-impl Payments {
-    pub fn new(pool: AsyncPool, stripe: StripeClient, publishable_key: String, seats: SeatKeeper) -> Self {
-        Self { pool, stripe, publishable_key, seats }
+impl Gateway {
+    pub fn new(pool: AsyncPool, stripe: StripeClient, publishable_key: String) -> Self {
+        Self { pool, stripe, publishable_key }
     }
 
     async fn conn(&self) -> Result<db::AsyncConn, PaymentError> {
@@ -170,38 +190,9 @@ impl Payments {
         })
     }
 
-    /// Applies one recorded webhook event. Safe to repeat: every step checks the state it moves from.
-    pub async fn apply_event(&self, payload: &serde_json::Value) -> Result<(), PaymentError> {
-        let kind = payload["type"].as_str().unwrap_or_default();
-        let object = &payload["data"]["object"];
-        match kind {
-            "payment_intent.succeeded"
-            | "payment_intent.payment_failed"
-            | "payment_intent.canceled"
-            | "payment_intent.processing"
-            | "payment_intent.requires_action" => match serde_json::from_value::<PaymentIntent>(object.clone()) {
-                Ok(pi) => self.apply_intent(&pi).await,
-                Err(e) => {
-                    tracing::warn!(kind, error = %e, "event with an unexpected payment intent; ignored");
-                    Ok(())
-                }
-            },
-            "charge.refunded" => match serde_json::from_value::<Charge>(object.clone()) {
-                Ok(charge) => self.apply_charge(&charge).await,
-                Err(e) => {
-                    tracing::warn!(kind, error = %e, "event with an unexpected charge; ignored");
-                    Ok(())
-                }
-            },
-            other => {
-                tracing::info!(kind = other, "Stripe event type not acted on");
-                Ok(())
-            }
-        }
-    }
-
-    /// Brings a booking in line with what Stripe says of its intent (webhook or reconciliation).
-    pub async fn apply_intent(&self, pi: &PaymentIntent) -> Result<(), PaymentError> {
+    /// Records what Stripe says of an intent on its booking (following the organiser's moves) and
+    /// returns that booking; `None` when the intent belongs to no known booking.
+    pub async fn record_intent(&self, pi: &PaymentIntent) -> Result<Option<BookingRow>, PaymentError> {
         let mut conn = self.conn().await?;
         let booking_id = match pi.metadata.get("booking_id").and_then(|s| s.parse::<Uuid>().ok()) {
             Some(id) => Some(id),
@@ -220,23 +211,16 @@ impl Payments {
         }
         let Some(booking) = booking else {
             tracing::warn!(intent = %pi.id, "payment intent for no known booking; ignored");
-            return Ok(());
+            return Ok(None);
         };
         let error = pi.last_payment_error.as_ref().and_then(|e| e["message"].as_str().or(e["code"].as_str())).map(str::to_owned);
         db::payments::upsert_payment(&mut conn, booking.id, &pi.id, pi.amount, &pi.currency, &pi.status, error.as_deref()).await?;
-        drop(conn);
-        match pi.status.as_str() {
-            "succeeded" => self.settle_success(&booking, pi).await,
-            "canceled" if booking.status == BookingStatus::Held => match self.seats_cancel(&booking).await {
-                Ok(()) | Err(ReservationError::WrongStatus { .. }) => Ok(()),
-                Err(e) => Err(PaymentError::Seats(e)),
-            },
-            // payment_failed and the rest: recorded; the hold stays until it expires.
-            _ => Ok(()),
-        }
+        Ok(Some(booking))
     }
 
-    async fn settle_success(&self, booking: &BookingRow, pi: &PaymentIntent) -> Result<(), PaymentError> {
+    /// Whether a succeeded intent should confirm its booking: not when the amount is not the
+    /// booking's (flagged for the organiser), a refund was seen first, or the booking is settled.
+    pub async fn should_confirm(&self, booking: &BookingRow, pi: &PaymentIntent) -> Result<bool, PaymentError> {
         if !pi.currency.eq_ignore_ascii_case(&booking.currency) || pi.amount_received != booking.total_cents {
             let reason = format!(
                 "amount_mismatch: received {} {}, booking total {} {}",
@@ -246,47 +230,40 @@ impl Payments {
                 booking.currency
             );
             tracing::error!(booking = %booking.reference, intent = %pi.id, %reason, "payment flagged, booking not confirmed");
-            let mut conn = self.conn().await?;
-            db::payments::flag(&mut conn, &pi.id, &reason).await?;
-            return Ok(());
+            self.flag(&pi.id, &reason).await?;
+            return Ok(false);
         }
         let mut conn = self.conn().await?;
         let payment = db::payments::payment_by_intent(&mut conn, &pi.id).await?;
-        drop(conn);
         if payment.as_ref().is_some_and(|p| p.amount_refunded_cents >= p.amount_cents) {
             // The refund was seen first: nothing to confirm.
-            return Ok(());
+            return Ok(false);
         }
-        if matches!(booking.status.as_str(), "confirmed" | "refunded") {
-            return Ok(());
-        }
-        match self.seats_confirm(booking).await {
-            Ok(()) => {
-                let mut conn = self.conn().await?;
-                db::payments::request_buyer_email(&mut conn, booking, "confirmation").await?;
-                tracing::info!(booking = %booking.reference, "booking confirmed");
-                Ok(())
-            }
-            Err(ReservationError::SoldOut | ReservationError::NotEnoughSeats { .. }) => self.refund_for_no_seat(booking, pi).await,
-            Err(ReservationError::SalesClosed { status }) => {
-                let mut conn = self.conn().await?;
-                db::payments::flag(&mut conn, &pi.id, &format!("paid while sales are {status}")).await?;
-                Ok(())
-            }
-            Err(ReservationError::WrongStatus { .. }) => {
-                let mut conn = self.conn().await?;
-                match db::payments::booking(&mut conn, booking.id).await? {
-                    Some(b) if b.status == BookingStatus::Confirmed => Ok(()),
-                    _ => Err(PaymentError::Seats(ReservationError::WrongStatus { expected: "confirmable" })),
-                }
-            }
-            Err(e) => Err(PaymentError::Seats(e)),
-        }
+        Ok(!matches!(booking.status.as_str(), "confirmed" | "refunded"))
+    }
+
+    /// Marks a payment for the organiser's attention.
+    pub async fn flag(&self, intent_id: &str, reason: &str) -> Result<(), PaymentError> {
+        let mut conn = self.conn().await?;
+        db::payments::flag(&mut conn, intent_id, reason).await?;
+        Ok(())
+    }
+
+    /// Queues a mail of `kind` to the buyer (the e-mail dispatcher sends it).
+    pub async fn request_buyer_email(&self, booking: &BookingRow, kind: &str) -> Result<(), PaymentError> {
+        let mut conn = self.conn().await?;
+        db::payments::request_buyer_email(&mut conn, booking, kind).await?;
+        Ok(())
+    }
+
+    pub async fn booking(&self, id: Uuid) -> Result<Option<BookingRow>, PaymentError> {
+        let mut conn = self.conn().await?;
+        Ok(db::payments::booking(&mut conn, id).await?)
     }
 
     /// The payment succeeded after the hold ended and no seat is left: give the money back and
     /// tell the buyer why.
-    async fn refund_for_no_seat(&self, booking: &BookingRow, pi: &PaymentIntent) -> Result<(), PaymentError> {
+    pub async fn refund_for_no_seat(&self, booking: &BookingRow, pi: &PaymentIntent) -> Result<(), PaymentError> {
         let key = format!("billetterie-no-seat-{}", booking.id);
         let metadata = [("booking_id", booking.id.to_string()), ("reason", "no_seat_after_hold_expired".to_owned())];
         let refund = self.stripe.create_refund(&pi.id, None, &metadata, &key).await?;
@@ -299,31 +276,26 @@ impl Payments {
         Ok(())
     }
 
-    /// A refund seen on a charge: recorded; a full refund of a confirmed booking frees its seats.
-    pub async fn apply_charge(&self, charge: &Charge) -> Result<(), PaymentError> {
-        let Some(intent) = charge.payment_intent.as_deref() else { return Ok(()) };
+    /// Records a refund seen on a charge; returns the booking when the charge is fully refunded
+    /// (its seats are to be freed).
+    pub async fn record_charge(&self, charge: &Charge) -> Result<Option<BookingRow>, PaymentError> {
+        let Some(intent) = charge.payment_intent.as_deref() else { return Ok(None) };
         let mut conn = self.conn().await?;
         let Some(payment) = db::payments::payment_by_intent(&mut conn, intent).await? else {
             tracing::warn!(intent, "refund for an unknown intent; ignored");
-            return Ok(());
+            return Ok(None);
         };
         db::payments::record_refunded(&mut conn, intent, charge.amount_refunded).await?;
         if !charge.refunded {
-            return Ok(());
+            return Ok(None);
         }
-        let Some(booking) = db::payments::booking(&mut conn, payment.booking_id).await? else { return Ok(()) };
-        drop(conn);
-        if booking.status == BookingStatus::Confirmed {
-            match self.seats_refund(&booking).await {
-                Ok(()) | Err(ReservationError::WrongStatus { .. }) => {}
-                Err(e) => return Err(PaymentError::Seats(e)),
-            }
-        }
-        Ok(())
+        Ok(db::payments::booking(&mut conn, payment.booking_id).await?)
     }
 
-    /// Refunds a confirmed booking, fully (seats released) or partly (seats kept).
-    pub async fn refund(&self, booking: &BookingRow, amount_cents: Option<i64>) -> Result<RefundOutcome, PaymentError> {
+    /// The money side of refunding a confirmed booking, fully or partly: the refund at Stripe and
+    /// its record. Returns the outcome (booking still confirmed) and whether it is now fully
+    /// refunded, in which case the caller frees the seats.
+    pub async fn refund_money(&self, booking: &BookingRow, amount_cents: Option<i64>) -> Result<(RefundOutcome, bool), PaymentError> {
         let status = BookingStatus::parse(booking.status.as_str()).unwrap_or(BookingStatus::Cancelled);
         if status != BookingStatus::Confirmed {
             return Err(PaymentError::NotRefundable(status));
@@ -343,110 +315,39 @@ impl Payments {
         // refund is a new request.
         let key = format!("billetterie-refund-{}-{}-{amount}", booking.id, payment.amount_refunded_cents);
         let metadata = [("booking_id", booking.id.to_string()), ("reference", booking.reference.clone())];
-        let refund = self.stripe.create_refund(&payment.payment_intent_id, Some(amount), &metadata, &key).await?;
+        let refund: Refund = self.stripe.create_refund(&payment.payment_intent_id, Some(amount), &metadata, &key).await?;
         let total = payment.amount_refunded_cents + refund.amount;
         let mut conn = self.conn().await?;
         db::payments::record_refunded(&mut conn, &payment.payment_intent_id, total).await?;
-        drop(conn);
-        let mut booking_status = BookingStatus::Confirmed;
-        if total >= payment.amount_cents {
-            match self.seats_refund(booking).await {
-                Ok(()) | Err(ReservationError::WrongStatus { .. }) => booking_status = BookingStatus::Refunded,
-                Err(e) => return Err(PaymentError::Seats(e)),
-            }
-        }
-        Ok(RefundOutcome { refund_id: refund.id, amount_cents: refund.amount, total_refunded_cents: total, booking_status })
+        let outcome = RefundOutcome {
+            refund_id: refund.id,
+            amount_cents: refund.amount,
+            total_refunded_cents: total,
+            booking_status: BookingStatus::Confirmed,
+        };
+        Ok((outcome, total >= payment.amount_cents))
     }
 
-    /// Applies recorded webhook events not yet applied, oldest first. A failure leaves the event
-    /// for the next pass.
-    pub async fn process_pending_events(&self) -> Result<usize, PaymentError> {
+    /// Recorded webhook events not yet applied, oldest first.
+    pub async fn unprocessed_events(&self, limit: i64) -> Result<Vec<(String, serde_json::Value)>, PaymentError> {
         let mut conn = self.conn().await?;
-        let events = db::payments::unprocessed_events(&mut conn, 200).await?;
-        drop(conn);
-        let mut applied = 0;
-        for (id, payload) in events {
-            let span = tracing::info_span!("stripe.event", event_id = %id, kind = payload["type"].as_str().unwrap_or_default());
-            let result = tracing::Instrument::instrument(self.apply_event(&payload), span).await;
-            let mut conn = self.conn().await?;
-            match result {
-                Ok(()) => {
-                    db::payments::mark_event(&mut conn, &id, None).await?;
-                    applied += 1;
-                }
-                Err(e) => {
-                    tracing::warn!(event_id = %id, error = %e, "Stripe event not applied yet; will retry");
-                    db::payments::mark_event(&mut conn, &id, Some(&e.to_string())).await?;
-                }
-            }
-        }
-        Ok(applied)
+        Ok(db::payments::unprocessed_events(&mut conn, limit).await?)
     }
 
-    /// Asks Stripe about intents left open longer than `older_than` and applies its answer, so a
-    /// lost webhook never leaves a paid buyer without a seat.
-    pub async fn reconcile(&self, older_than: chrono::Duration) -> Result<ReconcileReport, PaymentError> {
-        let mut report = ReconcileReport { events_applied: self.process_pending_events().await?, ..Default::default() };
+    /// Marks an event applied (`None`) or failed with its error, for the next pass.
+    pub async fn mark_event(&self, id: &str, error: Option<&str>) -> Result<(), PaymentError> {
         let mut conn = self.conn().await?;
-        let open = db::payments::open_payments(&mut conn, Utc::now() - older_than, 500).await?;
-        drop(conn);
-        for p in open {
-            report.intents_checked += 1;
-            let result = match self.stripe.retrieve_payment_intent(&p.payment_intent_id).await {
-                Ok(pi) => self.apply_intent(&pi).await,
-                Err(e) => Err(e.into()),
-            };
-            if let Err(e) = result {
-                report.intents_failed += 1;
-                tracing::warn!(intent = %p.payment_intent_id, error = %e, "reconciliation could not settle an intent");
-            }
-        }
-        Ok(report)
+        db::payments::mark_event(&mut conn, id, error).await?;
+        Ok(())
     }
 
-    // -- seats ---------------------------------------------------------------------------------
-
-    fn handle(&self, booking: &BookingRow) -> Option<crate::actors::CityEventHandle> {
-        match &self.seats {
-            SeatKeeper::Actors(registry) => registry.handle(CityEventId(booking.city_event_id)).ok(),
-            SeatKeeper::Database => None,
-        }
+    /// Payments left open since before `before` (reconciliation asks Stripe about them).
+    pub async fn open_payments(&self, before: chrono::DateTime<Utc>, limit: i64) -> Result<Vec<PaymentRow>, PaymentError> {
+        let mut conn = self.conn().await?;
+        Ok(db::payments::open_payments(&mut conn, before, limit).await?)
     }
 
-    async fn seats_confirm(&self, booking: &BookingRow) -> Result<(), ReservationError> {
-        if let Some(h) = self.handle(booking) {
-            return h.confirm(booking.id, booking.quantity).await;
-        }
-        self.in_database(booking, &[Transition::ConfirmHeld, Transition::ConfirmLate]).await
-    }
-
-    async fn seats_cancel(&self, booking: &BookingRow) -> Result<(), ReservationError> {
-        if let Some(h) = self.handle(booking) {
-            return h.cancel(booking.id).await;
-        }
-        self.in_database(booking, &[Transition::CancelHeld]).await
-    }
-
-    async fn seats_refund(&self, booking: &BookingRow) -> Result<(), ReservationError> {
-        if let Some(h) = self.handle(booking) {
-            return h.refund(booking.id, booking.quantity).await;
-        }
-        self.in_database(booking, &[Transition::RefundConfirmed]).await
-    }
-
-    /// Without an actor (command line, or a city event no longer on sale): the database decides.
-    async fn in_database(&self, booking: &BookingRow, transitions: &[Transition]) -> Result<(), ReservationError> {
-        let unavailable = ReservationError::Unavailable { retry_after_secs: 5 };
-        let mut conn = db::connection(&self.pool).await.map_err(|_| unavailable.clone())?;
-        let batch = BatchWrite { transitions: transitions.iter().map(|t| (booking.id, *t)).collect(), ..Default::default() };
-        match db::bookings::write_batch(&mut conn, &batch).await {
-            Ok(outcome) if transitions.iter().any(|t| outcome.changed.contains(&(booking.id, *t))) => Ok(()),
-            Ok(_) => Err(ReservationError::WrongStatus { expected: "in a state this change applies to" }),
-            Err(e) if is_oversell(&e) => Err(ReservationError::SoldOut),
-            Err(e) => {
-                tracing::warn!(error = %e, "seat change in the database failed");
-                Err(unavailable)
-            }
-        }
+    pub async fn retrieve_intent(&self, id: &str) -> Result<PaymentIntent, PaymentError> {
+        Ok(self.stripe.retrieve_payment_intent(id).await?)
     }
 }

@@ -6,8 +6,8 @@ use std::time::Duration;
 use billetterie::email::dispatch::{EmailService, EmailSettings};
 use billetterie::email::outbox::OutboxTransport;
 use billetterie::email::sendgrid::SendGridTransport;
-use billetterie::email::sendgrid_stand_in::SendGridStandIn;
 use billetterie::email::transport::EmailTransport;
+use billetterie::stand_ins::sendgrid::SendGridStandIn;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 

@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use billetterie::email::sendgrid_stand_in::SendGridStandIn;
-use billetterie::payments::stand_in::{Delivery, StandInConfig, StripeStandIn};
+use billetterie::stand_ins::sendgrid::SendGridStandIn;
+use billetterie::stand_ins::stripe::{Delivery, StandInConfig, StripeStandIn};
 use billetterie::test_support::ScratchDb;
 use futures::future::join_all;
 use serde_json::{json, Value};

@@ -60,7 +60,7 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub registry: Arc<Registry>,
-    pub stripe: billetterie::payments::stand_in::StripeStandIn,
+    pub stripe: billetterie::stand_ins::stripe::StripeStandIn,
     pub state: billetterie::state::AppState,
     actors: actix_rt::ArbiterHandle,
     server: actix_web::dev::ServerHandle,

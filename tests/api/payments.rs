@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use billetterie::payments::signature;
-use billetterie::payments::stand_in::Delivery;
+use billetterie::stand_ins::stripe::Delivery;
 use futures::future::join_all;
 use serde_json::{json, Value};
 
@@ -398,11 +398,11 @@ async fn a_refund_made_from_the_command_line_reaches_the_running_actor() {
     assert!(until_status(&app, &reference, "confirmed").await);
     app.stripe.set_delivery(Delivery::Hold); // only the database path moves the seats here
                                              // What `billetterie refund` builds: no actors, the database arbitrates.
-    let offline = billetterie::payments::Payments::new(
+    let offline = billetterie::actors::payment::Payments::new(
         app.state.pool.clone(),
         billetterie::app::stripe_client(&app.state.settings),
         String::new(),
-        billetterie::payments::SeatKeeper::Database,
+        billetterie::actors::payment::SeatKeeper::Database,
     );
     let mut conn = billetterie::db::connection(&app.state.pool).await.unwrap();
     let booking = billetterie::db::payments::booking(&mut conn, booking_id).await.unwrap().unwrap();

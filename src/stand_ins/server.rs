@@ -1,4 +1,4 @@
-//! The local stand-ins (Stripe, SendGrid) serve the same way: one worker on a free loopback port,
+//! The stand-ins (Stripe, SendGrid) serve the same way: one worker on a free loopback port,
 //! no signal handling of their own (the host process owns SIGTERM), spawned on the caller's actix
 //! System.
 

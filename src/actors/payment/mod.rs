@@ -3,14 +3,21 @@
 //! The webhook endpoint records each event in `stripe_events` (unique id) and answers 2xx at
 //! once; this actor then applies every unprocessed event, oldest first. Because events are read
 //! from the database, none is lost if the process dies between the answer and the work: the actor
-//! picks them up when it starts, and retries failed ones on a timer.
+//! picks them up when it starts, and retries failed ones on a timer. What an event means for the
+//! seats is `settle::Payments`; the Stripe side is `payments::Gateway`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
 
-use crate::payments::{Payments, ReconcileReport};
+mod seats;
+mod settle;
+
+pub use seats::SeatKeeper;
+pub use settle::Payments;
+
+use crate::payments::ReconcileReport;
 
 pub struct PaymentActor {
     payments: Arc<Payments>,
