@@ -77,7 +77,8 @@ pub enum StripeEvent {
     Ignored,
 }
 
-/// Reads a recorded event; unknown types and unexpected shapes are ignored, as Stripe asks.
+/// Reads a recorded event with async-stripe's types; unknown types and objects that do not match
+/// Stripe's schema are ignored (logged), as Stripe asks.
 pub fn parse_event(payload: &serde_json::Value) -> StripeEvent {
     let kind = payload["type"].as_str().unwrap_or_default();
     let object = &payload["data"]["object"];
@@ -86,15 +87,15 @@ pub fn parse_event(payload: &serde_json::Value) -> StripeEvent {
         | "payment_intent.payment_failed"
         | "payment_intent.canceled"
         | "payment_intent.processing"
-        | "payment_intent.requires_action" => match serde_json::from_value::<PaymentIntent>(object.clone()) {
-            Ok(pi) => StripeEvent::Intent(pi),
+        | "payment_intent.requires_action" => match stripe_client::parse_object::<stripe_shared::PaymentIntent>(object) {
+            Ok(pi) => StripeEvent::Intent(pi.into()),
             Err(e) => {
                 tracing::warn!(kind, error = %e, "event with an unexpected payment intent; ignored");
                 StripeEvent::Ignored
             }
         },
-        "charge.refunded" => match serde_json::from_value::<Charge>(object.clone()) {
-            Ok(charge) => StripeEvent::Charge(charge),
+        "charge.refunded" => match stripe_client::parse_object::<stripe_shared::Charge>(object) {
+            Ok(charge) => StripeEvent::Charge(charge.into()),
             Err(e) => {
                 tracing::warn!(kind, error = %e, "event with an unexpected charge; ignored");
                 StripeEvent::Ignored
@@ -213,7 +214,7 @@ impl Gateway {
             tracing::warn!(intent = %pi.id, "payment intent for no known booking; ignored");
             return Ok(None);
         };
-        let error = pi.last_payment_error.as_ref().and_then(|e| e["message"].as_str().or(e["code"].as_str())).map(str::to_owned);
+        let error = pi.last_payment_error.clone();
         db::payments::upsert_payment(&mut conn, booking.id, &pi.id, pi.amount, &pi.currency, &pi.status, error.as_deref()).await?;
         Ok(Some(booking))
     }

@@ -1,60 +1,111 @@
-//! A small Stripe client: the three calls the payment flow makes, in Stripe's wire format
-//! (form-encoded requests with bracketed keys, JSON answers, `Idempotency-Key`), against a
-//! configurable base URL (Stripe's own, or the local stand-in). Only the fields we use are read, so
-//! a newer Stripe API version adding fields changes nothing here.
+//! The Stripe calls the payment flow makes, through async-stripe (Stripe's generated types and
+//! request builders), against a configurable base URL (Stripe's own, or the local stand-in).
+//!
+//! What the rest of the product reads of Stripe's objects is the few fields below, converted once
+//! here from async-stripe's types: a newer Stripe API version changes async-stripe's types, not the
+//! payment code.
 //!
 //! Transient failures (connection errors, timeouts, 429 and 5xx) are retried with back-off under
-//! the same idempotency key, which Stripe guarantees cannot charge twice; when they persist the
-//! caller gets `Unavailable` (the API answers 503).
+//! the *caller's* idempotency key, which Stripe guarantees cannot charge twice. async-stripe's own
+//! retrying strategies draw a random key per call, so a create-intent retried by the buyer (a new
+//! call) could make a second intent: the loop stays here and async-stripe sends each attempt with
+//! `RequestStrategy::Idempotent(key)`. When failures persist the caller gets `Unavailable` (the
+//! API answers 503).
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use serde::de::DeserializeOwned;
-use serde::Deserialize;
+use stripe::Client;
+use stripe::{IdempotencyKey, RequestStrategy, StripeRequest};
+use stripe_core::payment_intent::{CreatePaymentIntent, CreatePaymentIntentAutomaticPaymentMethods, RetrievePaymentIntent};
+use stripe_core::refund::CreateRefund;
 
 use crate::config::Secret;
 
-#[derive(Debug, Clone, Deserialize)]
+/// What Billetterie reads of a PaymentIntent.
+#[derive(Debug, Clone)]
 pub struct PaymentIntent {
     pub id: String,
     pub amount: i64,
-    #[serde(default)]
     pub amount_received: i64,
+    /// Lower case, as Stripe spells it (`cad`).
     pub currency: String,
     pub status: String,
-    #[serde(default)]
     pub client_secret: Option<String>,
-    #[serde(default)]
     pub metadata: HashMap<String, String>,
-    #[serde(default)]
-    pub last_payment_error: Option<serde_json::Value>,
-    #[serde(default)]
-    pub latest_charge: Option<serde_json::Value>,
+    /// The last attempt's message (or code) when it failed.
+    pub last_payment_error: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// What Billetterie reads of a Charge (`charge.refunded` events).
+#[derive(Debug, Clone)]
 pub struct Charge {
     pub id: String,
     pub amount: i64,
-    #[serde(default)]
     pub amount_refunded: i64,
-    #[serde(default)]
     pub refunded: bool,
     pub currency: String,
-    #[serde(default)]
     pub payment_intent: Option<String>,
-    #[serde(default)]
     pub metadata: HashMap<String, String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// What Billetterie reads of a Refund.
+#[derive(Debug, Clone)]
 pub struct Refund {
     pub id: String,
     pub amount: i64,
     pub status: String,
-    #[serde(default)]
     pub payment_intent: Option<String>,
+}
+
+impl From<stripe_shared::PaymentIntent> for PaymentIntent {
+    fn from(pi: stripe_shared::PaymentIntent) -> Self {
+        let last_payment_error = pi.last_payment_error.and_then(|e| {
+            let code = e.code.map(|c| c.as_str().to_owned());
+            e.message.or(code)
+        });
+        Self {
+            id: pi.id.as_str().to_owned(),
+            amount: pi.amount,
+            amount_received: pi.amount_received,
+            currency: pi.currency.to_string(),
+            status: pi.status.as_str().to_owned(),
+            client_secret: pi.client_secret,
+            metadata: pi.metadata,
+            last_payment_error,
+        }
+    }
+}
+
+impl From<stripe_shared::Charge> for Charge {
+    fn from(c: stripe_shared::Charge) -> Self {
+        Self {
+            id: c.id.as_str().to_owned(),
+            amount: c.amount,
+            amount_refunded: c.amount_refunded,
+            refunded: c.refunded,
+            currency: c.currency.to_string(),
+            payment_intent: c.payment_intent.map(|p| p.id().as_str().to_owned()),
+            metadata: c.metadata,
+        }
+    }
+}
+
+impl From<stripe_shared::Refund> for Refund {
+    fn from(r: stripe_shared::Refund) -> Self {
+        Self {
+            id: r.id.as_str().to_owned(),
+            amount: r.amount,
+            status: r.status.unwrap_or_default(),
+            payment_intent: r.payment_intent.map(|p| p.id().as_str().to_owned()),
+        }
+    }
+}
+
+/// Reads a Stripe object (an event's `data.object`) with async-stripe's own types, so what the
+/// webhook accepts is exactly what Stripe's generated schema allows.
+pub fn parse_object<T: miniserde::Deserialize>(object: &serde_json::Value) -> Result<T, String> {
+    miniserde::json::from_str(&object.to_string()).map_err(|_| "does not match Stripe's schema".to_owned())
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -67,86 +118,68 @@ pub enum StripeError {
     Api { status: u16, kind: String, code: Option<String>, message: String },
 }
 
+impl StripeError {
+    fn invalid(message: &str) -> Self {
+        StripeError::Api { status: 400, kind: "invalid_request_error".into(), code: None, message: message.into() }
+    }
+}
+
+/// One attempt's failure: retried, or the final answer.
+fn classify(e: stripe::StripeError) -> Result<StripeError, String> {
+    match e {
+        stripe::StripeError::Stripe(err, status) if status != 429 && status < 500 => Ok(StripeError::Api {
+            status,
+            kind: err.type_.as_str().to_owned(),
+            code: err.code.map(|c| c.as_str().to_owned()),
+            message: err.message.unwrap_or_default(),
+        }),
+        stripe::StripeError::Stripe(err, status) => Err(format!("HTTP {status}: {}", err.message.unwrap_or_default())),
+        stripe::StripeError::ConfigError(e) => Ok(StripeError::Unavailable(format!("Stripe client configuration: {e}"))),
+        // A body that is not Stripe's (a proxy's 502 page, a cut answer), a refused connection, a
+        // timeout: all worth another attempt under the same key.
+        other => Err(other.to_string()),
+    }
+}
+
 #[derive(Clone)]
 pub struct StripeClient {
-    http: reqwest::Client,
-    base: String,
-    secret: Secret,
+    client: Client,
     max_attempts: u32,
-}
-
-#[derive(Deserialize)]
-struct ErrorEnvelope {
-    error: ErrorBody,
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    #[serde(rename = "type", default)]
-    kind: String,
-    #[serde(default)]
-    code: Option<String>,
-    #[serde(default)]
-    message: String,
 }
 
 impl StripeClient {
     pub fn new(base: &str, secret: Secret, timeout: Duration, max_attempts: u32) -> Self {
-        let http = reqwest::Client::builder()
+        // async-stripe joins `v1/...` to the base, which must end with a slash.
+        let base = format!("{}/", base.trim_end_matches('/'));
+        let builder = stripe::ClientBuilder::new(secret.expose())
+            .url(base)
             .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
-            .user_agent(concat!("billetterie/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("a TLS backend is compiled in");
-        Self { http, base: base.trim_end_matches('/').to_owned(), secret, max_attempts: max_attempts.max(1) }
+            .app_info("billetterie", Some(env!("CARGO_PKG_VERSION").to_owned()), None);
+        // The base URL and the key come from validated settings; a bad one is a start-up error.
+        let client = builder.build().expect("STRIPE_API_BASE and STRIPE_SECRET_KEY make a valid Stripe client");
+        Self { client, max_attempts: max_attempts.max(1) }
     }
 
-    async fn send<T: DeserializeOwned>(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        form: &[(String, String)],
-        key: Option<&str>,
-    ) -> Result<T, StripeError> {
-        let url = format!("{}{path}", self.base);
+    async fn send<R>(&self, request: &R, key: Option<&str>, what: &str) -> Result<R::Output, StripeError>
+    where
+        R: StripeRequest,
+        R::Output: miniserde::Deserialize,
+    {
+        let strategy = match key {
+            Some(key) => RequestStrategy::Idempotent(IdempotencyKey::new(key).map_err(|e| StripeError::invalid(&e.to_string()))?),
+            None => RequestStrategy::Once,
+        };
         let mut delay = Duration::from_millis(200);
         let mut last = String::new();
         for attempt in 1..=self.max_attempts {
-            let mut req = self.http.request(method.clone(), &url).bearer_auth(self.secret.expose());
-            if let Some(key) = key {
-                req = req.header("Idempotency-Key", key);
+            match request.customize().request_strategy(strategy.clone()).send(&self.client).await {
+                Ok(out) => return Ok(out),
+                Err(e) => match classify(e) {
+                    Ok(final_answer) => return Err(final_answer),
+                    Err(transient) => last = transient,
+                },
             }
-            if method == reqwest::Method::POST {
-                req = req.form(form);
-            }
-            match req.send().await {
-                Ok(res) => {
-                    let status = res.status().as_u16();
-                    let body = res.bytes().await.map_err(|e| StripeError::Unavailable(e.to_string()));
-                    match body {
-                        Ok(body) if (200..300).contains(&status) => {
-                            return serde_json::from_slice(&body)
-                                .map_err(|e| StripeError::Unavailable(format!("unexpected answer from Stripe: {e}")));
-                        }
-                        Ok(body) if status == 429 || status >= 500 => last = format!("HTTP {status}: {}", String::from_utf8_lossy(&body)),
-                        Ok(body) => {
-                            let err: Option<ErrorEnvelope> = serde_json::from_slice(&body).ok();
-                            return Err(match err {
-                                Some(e) => StripeError::Api { status, kind: e.error.kind, code: e.error.code, message: e.error.message },
-                                None => StripeError::Api {
-                                    status,
-                                    kind: "unknown".into(),
-                                    code: None,
-                                    message: String::from_utf8_lossy(&body).into(),
-                                },
-                            });
-                        }
-                        Err(e) => last = e.to_string(),
-                    }
-                }
-                Err(e) => last = e.to_string(),
-            }
-            tracing::warn!(attempt, path, error = %crate::domain::mask_emails_in(&last), "Stripe request failed");
+            tracing::warn!(attempt, call = what, error = %crate::domain::mask_emails_in(&last), "Stripe request failed");
             if attempt < self.max_attempts {
                 tokio::time::sleep(delay).await;
                 delay *= 2;
@@ -164,26 +197,21 @@ impl StripeClient {
         metadata: &[(&str, String)],
         idempotency_key: &str,
     ) -> Result<PaymentIntent, StripeError> {
-        let mut form = vec![
-            ("amount".to_owned(), amount_cents.to_string()),
-            ("currency".to_owned(), currency.to_lowercase()),
-            ("description".to_owned(), description.to_owned()),
-            ("automatic_payment_methods[enabled]".to_owned(), "true".to_owned()),
-        ];
-        form.extend(metadata.iter().map(|(k, v)| (format!("metadata[{k}]"), v.clone())));
-        self.send(reqwest::Method::POST, "/v1/payment_intents", &form, Some(idempotency_key)).await
+        let currency = currency.to_lowercase().parse::<stripe_types::Currency>().map_err(|_| StripeError::invalid("unknown currency"))?;
+        let request = CreatePaymentIntent::new(amount_cents, currency)
+            .description(description)
+            .automatic_payment_methods(CreatePaymentIntentAutomaticPaymentMethods::new(true))
+            .metadata(metadata.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect::<HashMap<_, _>>());
+        Ok(self.send(&request, Some(idempotency_key), "create_payment_intent").await?.into())
     }
 
     pub async fn retrieve_payment_intent(&self, id: &str) -> Result<PaymentIntent, StripeError> {
-        if !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            return Err(StripeError::Api {
-                status: 400,
-                kind: "invalid_request_error".into(),
-                code: None,
-                message: "bad intent id".into(),
-            });
+        // The id goes into the path: only Stripe's alphabet.
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(StripeError::invalid("bad intent id"));
         }
-        self.send(reqwest::Method::GET, &format!("/v1/payment_intents/{id}"), &[], None).await
+        let request = RetrievePaymentIntent::new(stripe_shared::PaymentIntentId::from(id.to_owned()));
+        Ok(self.send(&request, None, "retrieve_payment_intent").await?.into())
     }
 
     /// Refunds `amount_cents` (everything left when `None`) of an intent.
@@ -194,11 +222,12 @@ impl StripeClient {
         metadata: &[(&str, String)],
         idempotency_key: &str,
     ) -> Result<Refund, StripeError> {
-        let mut form = vec![("payment_intent".to_owned(), payment_intent.to_owned())];
-        if let Some(a) = amount_cents {
-            form.push(("amount".to_owned(), a.to_string()));
+        let mut request = CreateRefund::new()
+            .payment_intent(payment_intent)
+            .metadata(metadata.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect::<HashMap<_, _>>());
+        if let Some(amount) = amount_cents {
+            request = request.amount(amount);
         }
-        form.extend(metadata.iter().map(|(k, v)| (format!("metadata[{k}]"), v.clone())));
-        self.send(reqwest::Method::POST, "/v1/refunds", &form, Some(idempotency_key)).await
+        Ok(self.send(&request, Some(idempotency_key), "create_refund").await?.into())
     }
 }

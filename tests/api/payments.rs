@@ -356,10 +356,15 @@ async fn an_amount_that_differs_from_the_booking_is_flagged_not_confirmed() {
     let app = spawn_app().await;
     let (reference, booking_id) = app.held(app.city_event_of("montreal"), 1).await;
     let (_, intent) = app.create_intent(&reference).await;
+    // The intent as Stripe would send it (every field of its schema), paid for 1 $ only.
+    let mut object = app.stripe.intents().into_iter().find(|i| i["id"] == intent["payment_intent_id"]).expect("the intent");
+    object["amount"] = json!(100);
+    object["amount_received"] = json!(100);
+    object["status"] = json!("succeeded");
+    assert_eq!(object["metadata"]["booking_id"], booking_id.to_string());
     let event = json!({
-        "id": "evt_mismatch_1", "object": "event", "type": "payment_intent.succeeded",
-        "data": {"object": {"id": intent["payment_intent_id"], "object": "payment_intent", "amount": 100, "amount_received": 100,
-            "currency": "cad", "status": "succeeded", "metadata": {"booking_id": booking_id.to_string()}}}
+        "id": "evt_mismatch_1", "object": "event", "type": "payment_intent.succeeded", "created": now(),
+        "livemode": false, "pending_webhooks": 1, "data": {"object": object}
     });
     let (status, _) = post_event(&app, &event, &app.stripe.config().webhook_secret, now()).await;
     assert_eq!(status, 200);

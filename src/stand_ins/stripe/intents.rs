@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::form::{bool_param, check_known, enum_param, int_param, metadata_param, missing, str_param, Params};
 use super::objects::{
+    payment_method_json, BillingDetails,
     new_id, now_unix, random_alnum, test_card_number, test_payment_method, to_json, CardBehaviour, Charge, IntentStatus, PaymentIntent,
 };
 use super::router::{no_such, no_such_intent, unexpected_state, Reply};
@@ -169,10 +170,12 @@ pub(super) fn confirm_intent(inner: &mut Inner, id: &str, params: &Params, origi
                 amount: intent.amount,
                 amount_captured: intent.amount,
                 amount_refunded: 0,
+                billing_details: BillingDetails::default(),
                 captured: true,
                 created: now_unix(),
                 currency: intent.currency.clone(),
                 description: intent.description.clone(),
+                disputed: false,
                 livemode: false,
                 metadata: intent.metadata.clone(),
                 paid: true,
@@ -204,7 +207,7 @@ pub(super) fn confirm_intent(inner: &mut Inner, id: &str, params: &Params, origi
                 "decline_code": decline_code,
                 "message": message,
                 "doc_url": "https://stripe.com/docs/error-codes/card-declined",
-                "payment_method": {"id": payment_method, "object": "payment_method", "type": "card"},
+                "payment_method": payment_method_json(&payment_method),
             });
             intent.status = IntentStatus::RequiresPaymentMethod;
             intent.payment_method = None;

@@ -62,10 +62,13 @@ pub(super) struct Charge {
     pub(super) amount: i64,
     pub(super) amount_captured: i64,
     pub(super) amount_refunded: i64,
+    /// Stripe always sends it, every field null when the card form asked for none.
+    pub(super) billing_details: BillingDetails,
     pub(super) captured: bool,
     pub(super) created: i64,
     pub(super) currency: String,
     pub(super) description: Option<String>,
+    pub(super) disputed: bool,
     pub(super) livemode: bool,
     pub(super) metadata: Map<String, Value>,
     pub(super) paid: bool,
@@ -74,6 +77,14 @@ pub(super) struct Charge {
     pub(super) receipt_email: Option<String>,
     pub(super) refunded: bool,
     pub(super) status: &'static str,
+}
+
+#[derive(Clone, Default, Serialize)]
+pub(super) struct BillingDetails {
+    pub(super) address: Option<Value>,
+    pub(super) email: Option<String>,
+    pub(super) name: Option<String>,
+    pub(super) phone: Option<String>,
 }
 
 #[derive(Clone, Serialize)]
@@ -125,6 +136,27 @@ pub(super) fn test_card_number(number: &str) -> Option<CardBehaviour> {
         "4000000000009995" => INSUFFICIENT_FUNDS,
         "4000002500003155" | "4000002760003184" => CardBehaviour::RequiresAuthentication,
         _ => return None,
+    })
+}
+
+/// A test card's PaymentMethod as Stripe shows it (in `last_payment_error`): the card's brand and
+/// last four digits, no billing details asked.
+pub(super) fn payment_method_json(id: &str) -> Value {
+    let last4 = match id {
+        "pm_card_chargeDeclined" | "pm_card_visa_chargeDeclined" => "0002",
+        "pm_card_chargeDeclinedInsufficientFunds" | "pm_card_visa_chargeDeclinedInsufficientFunds" => "9995",
+        "pm_card_authenticationRequired" | "pm_card_threeDSecure2Required" => "3155",
+        _ => "4242",
+    };
+    serde_json::json!({
+        "id": id,
+        "object": "payment_method",
+        "type": "card",
+        "billing_details": to_json(&BillingDetails::default()),
+        "card": {"brand": "visa", "exp_month": 12, "exp_year": 2034, "funding": "credit", "last4": last4, "country": "US"},
+        "created": now_unix(),
+        "livemode": false,
+        "metadata": {},
     })
 }
 

@@ -15,6 +15,8 @@ use super::webhooks::WEBHOOK_USER_AGENT;
 use super::{Delivery, StandInConfig, StripeStandIn, API_VERSION};
 use crate::payments::signature::verify;
 
+mod schema;
+
 /// A client speaking Stripe's wire format to the stand-in.
 struct Api {
     base: String,
@@ -148,7 +150,7 @@ impl Receiver {
             .unwrap()
             .iter()
             .map(|r| {
-                verify(r.signature.as_deref(), &r.body, secret, now, 300).expect("valid Stripe-Signature");
+                verify(r.signature.as_deref(), &r.body, secret, now).expect("valid Stripe-Signature");
                 assert_eq!(r.content_type.as_deref(), Some("application/json; charset=utf-8"));
                 assert_eq!(r.user_agent.as_deref(), Some(WEBHOOK_USER_AGENT));
                 let event: Value = serde_json::from_slice(&r.body).expect("JSON event");
