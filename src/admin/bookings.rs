@@ -19,11 +19,11 @@
 //! If the process stops between 2 and 3, the copy is held with a succeeded payment: the
 //! reconciliation pass finds that payment and confirms the copy (it follows `moved_to`).
 
+use crate::domain::BookingId;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use super::audit;
 use super::session::AdminSession;
@@ -51,7 +51,7 @@ pub struct AdminAttendee {
 /// A booking as the organiser sees it (also the before/after of the audit log).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AdminBooking {
-    pub booking_id: Uuid,
+    pub booking_id: BookingId,
     pub reference: String,
     pub status: BookingStatus,
     pub city_event_id: i64,
@@ -67,8 +67,8 @@ pub struct AdminBooking {
     pub created_at: DateTime<Utc>,
     pub confirmed_at: Option<DateTime<Utc>>,
     pub hold_expires_at: DateTime<Utc>,
-    pub moved_to: Option<Uuid>,
-    pub moved_from: Option<Uuid>,
+    pub moved_to: Option<BookingId>,
+    pub moved_from: Option<BookingId>,
     pub attendees: Vec<AdminAttendee>,
 }
 
@@ -227,7 +227,7 @@ pub async fn search(state: &AppState, q: &SearchQuery) -> ApiResult<Vec<AdminBoo
     let page = q.page.unwrap_or(1).clamp(1, 10_000);
     let mut conn = db::connection(&state.pool).await?;
     let rows = db::admin::search_bookings(&mut conn, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
-    let ids: Vec<Uuid> = rows.iter().map(|b| b.id).collect();
+    let ids: Vec<BookingId> = rows.iter().map(|b| b.id).collect();
     let people = db::emails::attendees_of(&mut conn, &ids).await?;
     Ok(rows
         .iter()
@@ -437,7 +437,7 @@ pub struct MoveRequest {
 
 /// The copy a move holds in the target city event (see the module comment).
 fn copy_for(b: &BookingRow, people: &[AttendeeRow], target: CityEventId, city_code: &str, ttl: chrono::Duration) -> PreparedHold {
-    let id = Uuid::new_v4();
+    let id = BookingId::random();
     let now = Utc::now();
     let taxes: Vec<TaxLine> = serde_json::from_value(b.taxes.clone()).unwrap_or_default();
     let booking = NewBooking {
@@ -564,7 +564,7 @@ pub async fn move_booking(state: &AppState, who: &AdminSession, reference: &str,
     Ok(after)
 }
 
-async fn move_in_database(state: &AppState, b: &BookingRow, to: Uuid) -> Result<(), ReservationError> {
+async fn move_in_database(state: &AppState, b: &BookingRow, to: BookingId) -> Result<(), ReservationError> {
     let unavailable = ReservationError::Unavailable { retry_after_secs: 2 };
     let mut conn = db::connection(&state.pool).await.map_err(|_| unavailable.clone())?;
     let status = if b.status == BookingStatus::Held { BookingStatus::Held } else { BookingStatus::Confirmed }.as_str();

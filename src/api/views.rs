@@ -1,9 +1,9 @@
 //! Response bodies. Separate from the rows so the API can stay stable while tables change.
 
+use crate::domain::BookingId;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::actors::registry::current_unit_price;
 use crate::actors::Availability;
@@ -155,7 +155,7 @@ impl MasterclassEventView {
 /// `201` answer to `POST /bookings/create`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BookingCreated {
-    pub booking_id: Uuid,
+    pub booking_id: BookingId,
     #[schema(example = "TOR-7KQ2-M9XD")]
     pub reference: String,
     pub status: BookingStatus,
@@ -192,7 +192,7 @@ pub struct AttendeeView {
 /// A booking as its buyer may see it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BookingView {
-    pub booking_id: Uuid,
+    pub booking_id: BookingId,
     pub reference: String,
     pub status: BookingStatus,
     pub city_event_id: i64,

@@ -35,11 +35,10 @@ pub struct WebhookAck {
 #[tracing::instrument(name = "webhooks.stripe", skip_all, fields(event_id, kind))]
 pub async fn stripe(state: web::Data<AppState>, req: HttpRequest, ApiBytes(body): ApiBytes) -> ApiResult<HttpResponse> {
     let header = req.headers().get("Stripe-Signature").and_then(|v| v.to_str().ok());
-    signature::verify(header, &body, state.settings.stripe_webhook_secret.expose(), Utc::now().timestamp())
-        .map_err(|e| {
-            tracing::warn!(error = %e, "webhook refused");
-            ApiError::bad_request("invalid_signature", format!("Webhook signature refused: {e}.")).field("Stripe-Signature")
-        })?;
+    signature::verify(header, &body, state.settings.stripe_webhook_secret.expose(), Utc::now().timestamp()).map_err(|e| {
+        tracing::warn!(error = %e, "webhook refused");
+        ApiError::bad_request("invalid_signature", format!("Webhook signature refused: {e}.")).field("Stripe-Signature")
+    })?;
     let payload: serde_json::Value =
         serde_json::from_slice(&body).map_err(|_| ApiError::bad_request("malformed_event", "The event is not valid JSON."))?;
     let envelope: EventEnvelope =

@@ -1,12 +1,12 @@
 //! Write side of bookings: the batched transaction a city-event actor commits, and reads by
 //! reference.
 
+use crate::domain::BookingId;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
 use super::models::*;
 use super::schema::*;
@@ -53,18 +53,18 @@ impl Transition {
 pub struct BatchWrite {
     pub new_bookings: Vec<NewBooking>,
     pub new_attendees: Vec<NewAttendee>,
-    pub transitions: Vec<(Uuid, Transition)>,
+    pub transitions: Vec<(BookingId, Transition)>,
     /// People joining the waiting list (one row per city event and address: a second join is
     /// reported, not an error).
     pub new_waitlist_entries: Vec<NewWaitlistEntry>,
     /// Waiting-list entries given an offer: (entry, the held booking made for them, in `new_bookings`).
-    pub offers: Vec<(i64, Uuid)>,
+    pub offers: Vec<(i64, BookingId)>,
     /// Mails claimed in the same transaction as the change that calls for them (an offer's).
     pub emails: Vec<NewEmailCampaign>,
     pub removed_waitlist_entries: Vec<i64>,
     /// Bookings leaving for another city event: (booking, its status now, the booking that
     /// replaces it). The row becomes `moved` and its payments follow it.
-    pub moves: Vec<(Uuid, &'static str, Uuid)>,
+    pub moves: Vec<(BookingId, &'static str, BookingId)>,
     /// (city event, new capacity): applied only if the seats taken fit (never an error that
     /// would fail the batch's other changes).
     pub capacity: Option<(i64, i32)>,
@@ -75,14 +75,14 @@ pub struct BatchWrite {
 #[derive(Debug, Default)]
 pub struct BatchOutcome {
     /// Bookings whose reference had to be drawn again (collision), with the reference stored.
-    pub new_references: HashMap<Uuid, String>,
+    pub new_references: HashMap<BookingId, String>,
     /// The (booking, transition) pairs that changed a row. Keyed by transition too: the same
     /// booking can legitimately change twice in one batch (a hold expires, then a late payment
     /// confirms it), while a duplicate request of the same kind changes it only once.
-    pub changed: HashSet<(Uuid, Transition)>,
+    pub changed: HashSet<(BookingId, Transition)>,
     /// Waiting-list entries created, by e-mail address (absent: already on the list).
     pub joined: HashMap<String, i64>,
-    pub moved: HashSet<Uuid>,
+    pub moved: HashSet<BookingId>,
     pub capacity_set: bool,
     pub removed: HashSet<i64>,
 }
@@ -97,7 +97,7 @@ pub async fn write_batch(conn: &mut AsyncPgConnection, batch: &BatchWrite) -> Qu
             insert_bookings(conn, &batch.new_bookings, &mut outcome.new_references).await?;
             unnest_attendees(conn, &batch.new_attendees).await?;
         }
-        let mut by_kind: HashMap<Transition, Vec<Uuid>> = HashMap::new();
+        let mut by_kind: HashMap<Transition, Vec<BookingId>> = HashMap::new();
         for (id, t) in &batch.transitions {
             by_kind.entry(*t).or_default().push(*id);
         }
@@ -108,7 +108,7 @@ pub async fn write_batch(conn: &mut AsyncPgConnection, batch: &BatchWrite) -> Qu
         for t in Transition::ORDER {
             let Some(ids) = by_kind.remove(&t) else { continue };
             let target = bookings::table.filter(bookings::id.eq_any(&ids)).filter(bookings::status.eq_any(t.from()));
-            let changed: Vec<Uuid> = match t {
+            let changed: Vec<BookingId> = match t {
                 Transition::ConfirmHeld | Transition::ConfirmLate => {
                     diesel::update(target)
                         .set((bookings::status.eq(t.to()), bookings::confirmed_at.eq(now), bookings::closed_at.eq(None::<DateTime<Utc>>)))
@@ -226,10 +226,14 @@ async fn write_back_office(
 
 /// Multi-row insert; a reference that collides with an existing one is drawn again (with
 /// 29⁸ references per city this is a formality, but it must not fail a whole batch).
-async fn insert_bookings(conn: &mut AsyncPgConnection, rows: &[NewBooking], new_references: &mut HashMap<Uuid, String>) -> QueryResult<()> {
+async fn insert_bookings(
+    conn: &mut AsyncPgConnection,
+    rows: &[NewBooking],
+    new_references: &mut HashMap<BookingId, String>,
+) -> QueryResult<()> {
     let mut todo: Vec<NewBooking> = rows.to_vec();
     for _ in 0..8 {
-        let inserted: HashSet<Uuid> = unnest_bookings(conn, &todo).await?.into_iter().collect();
+        let inserted: HashSet<BookingId> = unnest_bookings(conn, &todo).await?.into_iter().collect();
         todo.retain(|b| !inserted.contains(&b.id));
         if todo.is_empty() {
             return Ok(());
@@ -245,12 +249,12 @@ async fn insert_bookings(conn: &mut AsyncPgConnection, rows: &[NewBooking], new_
 #[derive(QueryableByName)]
 struct InsertedId {
     #[diesel(sql_type = diesel::sql_types::Uuid)]
-    id: Uuid,
+    id: BookingId,
 }
 
 /// One column per array, whatever the number of rows: 20 bind parameters instead of 20 per row,
 /// which PostgreSQL parses and plans in a fraction of the time a 512-row `VALUES` list takes.
-async fn unnest_bookings(conn: &mut AsyncPgConnection, rows: &[NewBooking]) -> QueryResult<Vec<Uuid>> {
+async fn unnest_bookings(conn: &mut AsyncPgConnection, rows: &[NewBooking]) -> QueryResult<Vec<BookingId>> {
     use diesel::sql_types::{Array, BigInt, Integer, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
     fn col<T, F: Fn(&NewBooking) -> T>(rows: &[NewBooking], f: F) -> Vec<T> {
         rows.iter().map(f).collect()

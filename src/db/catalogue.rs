@@ -1,11 +1,11 @@
 //! Read side of the catalogue: masterclass events, cities, venues, city events, prices and taxes.
 
+use crate::domain::BookingId;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use uuid::Uuid;
 
 use super::models::*;
 use super::schema::*;
@@ -79,7 +79,10 @@ async fn taxes_by_province(conn: &mut diesel_async::AsyncPgConnection) -> QueryR
 
 /// The holds that still occupy seats of a city event, with their expiry: what an actor rebuilds
 /// its memory from.
-pub async fn active_holds(conn: &mut diesel_async::AsyncPgConnection, city_event_id: i64) -> QueryResult<Vec<(Uuid, i32, DateTime<Utc>)>> {
+pub async fn active_holds(
+    conn: &mut diesel_async::AsyncPgConnection,
+    city_event_id: i64,
+) -> QueryResult<Vec<(BookingId, i32, DateTime<Utc>)>> {
     bookings::table
         .filter(bookings::city_event_id.eq(city_event_id))
         .filter(bookings::status.eq(BookingStatus::Held))

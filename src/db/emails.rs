@@ -1,11 +1,11 @@
 //! The e-mail queue: claims (one row per booking, kind and address, under a unique constraint),
 //! taking rows to send without two senders taking the same one, and their outcomes.
 
+use crate::domain::BookingId;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
 use super::models::{AttendeeRow, BookingRow, EmailCampaignRow, NewEmailCampaign};
 use super::schema::*;
@@ -31,7 +31,7 @@ pub async fn confirmed_bookings_starting_between(
     Ok(rows.into_iter().map(|(booking, starts_at, zone)| (booking, starts_at, zone.into())).collect())
 }
 
-pub async fn attendees_of(conn: &mut AsyncPgConnection, booking_ids: &[Uuid]) -> QueryResult<Vec<AttendeeRow>> {
+pub async fn attendees_of(conn: &mut AsyncPgConnection, booking_ids: &[BookingId]) -> QueryResult<Vec<AttendeeRow>> {
     attendees::table
         .filter(attendees::booking_id.eq_any(booking_ids))
         .select(AttendeeRow::as_select())

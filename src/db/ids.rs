@@ -4,7 +4,7 @@ use diesel::deserialize::{self, FromSql, Queryable};
 use diesel::expression::AsExpression;
 use diesel::pg::{Pg, PgValue};
 use diesel::serialize::{self, Output, ToSql};
-use diesel::sql_types::{BigInt, Uuid as SqlUuid};
+use diesel::sql_types::{BigInt, Nullable, Uuid as SqlUuid};
 
 use crate::domain::{AttendeeId, BookingId, CityEventId, CityId, PaymentId, VenueId};
 
@@ -43,6 +43,22 @@ macro_rules! stored_as {
 
             fn as_expression(self) -> Self::Expression {
                 <$inner as AsExpression<$sql>>::as_expression(self.0)
+            }
+        }
+
+        impl AsExpression<Nullable<$sql>> for $name {
+            type Expression = <$inner as AsExpression<Nullable<$sql>>>::Expression;
+
+            fn as_expression(self) -> Self::Expression {
+                <$inner as AsExpression<Nullable<$sql>>>::as_expression(self.0)
+            }
+        }
+
+        impl AsExpression<Nullable<$sql>> for &$name {
+            type Expression = <$inner as AsExpression<Nullable<$sql>>>::Expression;
+
+            fn as_expression(self) -> Self::Expression {
+                <$inner as AsExpression<Nullable<$sql>>>::as_expression(self.0)
             }
         }
     )+};

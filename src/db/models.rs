@@ -1,9 +1,9 @@
 //! Rows as Diesel reads and writes them. Insert forms sit beside the rows they create.
 
+use crate::domain::BookingId;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use crate::domain::{AttendeeId, BookingStatus, CityId, EmailStatus, PaymentId, PaymentStatus, SalesStatus, VenueId, WaitlistStatus};
 
@@ -82,7 +82,7 @@ pub struct SalesTaxRow {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = bookings, check_for_backend(diesel::pg::Pg))]
 pub struct BookingRow {
-    pub id: Uuid,
+    pub id: BookingId,
     pub reference: String,
     pub city_event_id: i64,
     pub quantity: i32,
@@ -105,14 +105,14 @@ pub struct BookingRow {
     pub created_at: DateTime<Utc>,
     pub confirmed_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
-    pub moved_to: Option<Uuid>,
-    pub moved_from: Option<Uuid>,
+    pub moved_to: Option<BookingId>,
+    pub moved_from: Option<BookingId>,
 }
 
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = bookings)]
 pub struct NewBooking {
-    pub id: Uuid,
+    pub id: BookingId,
     pub reference: String,
     pub city_event_id: i64,
     pub quantity: i32,
@@ -138,7 +138,7 @@ pub struct NewBooking {
 #[diesel(table_name = attendees, check_for_backend(diesel::pg::Pg))]
 pub struct AttendeeRow {
     pub id: AttendeeId,
-    pub booking_id: Uuid,
+    pub booking_id: BookingId,
     pub position: i32,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -148,7 +148,7 @@ pub struct AttendeeRow {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = attendees)]
 pub struct NewAttendee {
-    pub booking_id: Uuid,
+    pub booking_id: BookingId,
     pub position: i32,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -159,7 +159,7 @@ pub struct NewAttendee {
 #[diesel(table_name = payments, check_for_backend(diesel::pg::Pg))]
 pub struct PaymentRow {
     pub id: PaymentId,
-    pub booking_id: Uuid,
+    pub booking_id: BookingId,
     pub payment_intent_id: String,
     pub amount_cents: i64,
     pub amount_refunded_cents: i64,
@@ -174,7 +174,7 @@ pub struct PaymentRow {
 #[diesel(table_name = email_campaigns, check_for_backend(diesel::pg::Pg))]
 pub struct EmailCampaignRow {
     pub id: i64,
-    pub booking_id: Uuid,
+    pub booking_id: BookingId,
     pub attendee_id: Option<i64>,
     pub kind: String,
     pub recipient_email: String,
@@ -191,7 +191,7 @@ pub struct EmailCampaignRow {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = email_campaigns)]
 pub struct NewEmailCampaign {
-    pub booking_id: Uuid,
+    pub booking_id: BookingId,
     pub attendee_id: Option<i64>,
     pub kind: &'static str,
     pub recipient_email: String,
@@ -249,7 +249,7 @@ pub struct WaitlistEntryRow {
     pub status: WaitlistStatus,
     pub created_at: DateTime<Utc>,
     pub offered_at: Option<DateTime<Utc>>,
-    pub offer_booking_id: Option<Uuid>,
+    pub offer_booking_id: Option<BookingId>,
 }
 
 #[derive(Debug, Clone, Insertable)]

@@ -1,9 +1,9 @@
 //! Payments, Stripe events, and the mails payments ask for.
 
+use crate::domain::BookingId;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
 use super::models::{BookingRow, PaymentRow};
 use super::schema::*;
@@ -45,12 +45,12 @@ pub async fn mark_event(conn: &mut AsyncPgConnection, id: &str, error: Option<&s
     Ok(())
 }
 
-pub async fn booking(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<BookingRow>> {
+pub async fn booking(conn: &mut AsyncPgConnection, id: BookingId) -> QueryResult<Option<BookingRow>> {
     bookings::table.find(id).select(BookingRow::as_select()).first(conn).await.optional()
 }
 
 /// The booking's intent that can still take money, if any.
-pub async fn live_payment(conn: &mut AsyncPgConnection, booking_id: Uuid) -> QueryResult<Option<PaymentRow>> {
+pub async fn live_payment(conn: &mut AsyncPgConnection, booking_id: BookingId) -> QueryResult<Option<PaymentRow>> {
     payments::table
         .filter(payments::booking_id.eq(booking_id))
         .filter(payments::status.ne(PaymentStatus::Canceled))
@@ -64,7 +64,7 @@ pub async fn payment_by_intent(conn: &mut AsyncPgConnection, intent_id: &str) ->
     payments::table.filter(payments::payment_intent_id.eq(intent_id)).select(PaymentRow::as_select()).first(conn).await.optional()
 }
 
-pub async fn count_canceled(conn: &mut AsyncPgConnection, booking_id: Uuid) -> QueryResult<i64> {
+pub async fn count_canceled(conn: &mut AsyncPgConnection, booking_id: BookingId) -> QueryResult<i64> {
     payments::table
         .filter(payments::booking_id.eq(booking_id))
         .filter(payments::status.eq(PaymentStatus::Canceled))
@@ -77,7 +77,7 @@ pub async fn count_canceled(conn: &mut AsyncPgConnection, booking_id: Uuid) -> Q
 /// final: a late `payment_failed` never overwrites them.
 pub async fn upsert_payment(
     conn: &mut AsyncPgConnection,
-    booking_id: Uuid,
+    booking_id: BookingId,
     intent_id: &str,
     amount: i64,
     currency: &str,

@@ -1,10 +1,10 @@
 //! Personal data: what we hold about one booking, and replacing it with placeholders.
 
+use crate::domain::BookingId;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
 /// Placeholders that satisfy the table constraints and identify no one. The e-mail placeholders
 /// are random per row, so nobody can use a placeholder as the proof of ownership of a booking.
@@ -41,7 +41,7 @@ pub struct PaymentRecord {
     pub created_at: DateTime<Utc>,
 }
 
-pub async fn mails_of(conn: &mut AsyncPgConnection, booking_id: Uuid) -> QueryResult<Vec<MailRecord>> {
+pub async fn mails_of(conn: &mut AsyncPgConnection, booking_id: BookingId) -> QueryResult<Vec<MailRecord>> {
     diesel::sql_query(
         "SELECT kind, recipient_email, status, sent_at, opened_at, clicked_at FROM email_campaigns WHERE booking_id = $1 ORDER BY id",
     )
@@ -50,7 +50,7 @@ pub async fn mails_of(conn: &mut AsyncPgConnection, booking_id: Uuid) -> QueryRe
     .await
 }
 
-pub async fn payments_of(conn: &mut AsyncPgConnection, booking_id: Uuid) -> QueryResult<Vec<PaymentRecord>> {
+pub async fn payments_of(conn: &mut AsyncPgConnection, booking_id: BookingId) -> QueryResult<Vec<PaymentRecord>> {
     diesel::sql_query(
         "SELECT payment_intent_id, amount_cents, amount_refunded_cents, status, created_at FROM payments WHERE booking_id = $1 ORDER BY id",
     )
@@ -62,13 +62,13 @@ pub async fn payments_of(conn: &mut AsyncPgConnection, booking_id: Uuid) -> Quer
 #[derive(QueryableByName)]
 struct Id {
     #[diesel(sql_type = SqlUuid)]
-    id: Uuid,
+    id: BookingId,
 }
 
 /// Anonymises these bookings (those not held and not already anonymised), their attendees, the
 /// addresses their mails went to, and the Stripe events already applied for them. Amounts, taxes,
 /// statuses and payments stay. One transaction; returns the bookings changed.
-pub async fn anonymise(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
+pub async fn anonymise(conn: &mut AsyncPgConnection, ids: &[BookingId]) -> QueryResult<Vec<BookingId>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -87,7 +87,7 @@ pub async fn anonymise(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResul
             .bind::<Text, _>(ERASED_PHONE)
             .load(&mut *conn)
             .await?;
-            let done: Vec<Uuid> = done.into_iter().map(|r| r.id).collect();
+            let done: Vec<BookingId> = done.into_iter().map(|r| r.id).collect();
             if done.is_empty() {
                 return Ok(done);
             }
@@ -145,7 +145,7 @@ pub async fn anonymise(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResul
 }
 
 /// Bookings whose city event ended before `ended_before` and still hold personal data.
-pub async fn due_for_retention(conn: &mut AsyncPgConnection, ended_before: DateTime<Utc>, limit: i64) -> QueryResult<Vec<Uuid>> {
+pub async fn due_for_retention(conn: &mut AsyncPgConnection, ended_before: DateTime<Utc>, limit: i64) -> QueryResult<Vec<BookingId>> {
     let rows: Vec<Id> = diesel::sql_query(
         "SELECT b.id FROM bookings b JOIN city_events ce ON ce.id = b.city_event_id
          WHERE b.anonymised_at IS NULL AND b.status <> 'held' AND ce.ends_at < $1

@@ -1,10 +1,10 @@
 //! The waiting list: who waits for which city event, and the offers made to them. Changes go
 //! through the city event's actor (`db::bookings::write_batch`); this module reads.
 
+use crate::domain::BookingId;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
 use super::models::WaitlistEntryRow;
 use super::schema::*;
@@ -82,7 +82,7 @@ pub async fn lines(conn: &mut AsyncPgConnection, city_event_id: i64) -> QueryRes
 }
 
 /// The entry an offer booking was made for.
-pub async fn entry_of_offer(conn: &mut AsyncPgConnection, booking_id: Uuid) -> QueryResult<Option<WaitlistEntryRow>> {
+pub async fn entry_of_offer(conn: &mut AsyncPgConnection, booking_id: BookingId) -> QueryResult<Option<WaitlistEntryRow>> {
     waitlist_entries::table
         .filter(waitlist_entries::offer_booking_id.eq(booking_id))
         .select(WaitlistEntryRow::as_select())
@@ -95,7 +95,7 @@ pub async fn entry_of_offer(conn: &mut AsyncPgConnection, booking_id: Uuid) -> Q
 /// booking, which can then be paid. Only while it is held, unclaimed and not past its deadline.
 pub async fn claim_offer(
     conn: &mut AsyncPgConnection,
-    booking_id: Uuid,
+    booking_id: BookingId,
     phone: &str,
     act_experience: &str,
     now: DateTime<Utc>,

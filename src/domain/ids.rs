@@ -24,6 +24,14 @@ macro_rules! typed_id {
                 Self(v)
             }
         }
+
+        impl std::str::FromStr for $name {
+            type Err = <$inner as std::str::FromStr>::Err;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                s.parse().map(Self)
+            }
+        }
     )+};
 }
 
@@ -40,4 +48,12 @@ typed_id! {
     AttendeeId(i64);
     /// A payment's primary key (one Stripe PaymentIntent).
     PaymentId(i64);
+}
+
+impl BookingId {
+    /// A fresh id: the server names a booking before writing its hold, so a retried write is the
+    /// same booking.
+    pub fn random() -> Self {
+        Self(Uuid::new_v4())
+    }
 }

@@ -9,10 +9,10 @@
 //!   so nobody can mark someone else's mail as opened or turn the redirect into an open
 //!   redirector.
 
+use crate::domain::BookingId;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
-use uuid::Uuid;
 
 use super::Language;
 
@@ -47,19 +47,19 @@ pub fn booking_key_matches(secret: &str, reference: &str, key: &str) -> bool {
 
 // -- waiting-list offers ------------------------------------------------------------------------------
 
-fn offer_message(booking_id: Uuid, deadline: i64) -> String {
+fn offer_message(booking_id: BookingId, deadline: i64) -> String {
     format!("waitlist-offer:{booking_id}:{deadline}")
 }
 
-pub fn offer_token(secret: &str, booking_id: Uuid, deadline: DateTime<Utc>) -> String {
+pub fn offer_token(secret: &str, booking_id: BookingId, deadline: DateTime<Utc>) -> String {
     let at = deadline.timestamp();
-    format!("{}.{at}.{}", booking_id.simple(), sign(secret, &offer_message(booking_id, at)))
+    format!("{}.{at}.{}", booking_id.0.simple(), sign(secret, &offer_message(booking_id, at)))
 }
 
 /// The booking and deadline of a valid token not yet past its deadline.
-pub fn verify_offer_token(secret: &str, token: &str, now: DateTime<Utc>) -> Option<(Uuid, DateTime<Utc>)> {
+pub fn verify_offer_token(secret: &str, token: &str, now: DateTime<Utc>) -> Option<(BookingId, DateTime<Utc>)> {
     let mut parts = token.trim().splitn(3, '.');
-    let id: Uuid = parts.next()?.parse().ok()?;
+    let id: BookingId = parts.next()?.parse().ok()?;
     let at: i64 = parts.next()?.parse().ok()?;
     if !signature_matches(secret, &offer_message(id, at), parts.next()?) {
         return None;
@@ -131,14 +131,14 @@ mod tests {
 
     #[test]
     fn offer_tokens_are_signed_and_time_limited() {
-        let id = Uuid::new_v4();
+        let id = BookingId::random();
         let now = Utc::now();
         let deadline = DateTime::from_timestamp((now + chrono::Duration::hours(24)).timestamp(), 0).unwrap();
         let token = offer_token("s3cret", id, deadline);
         assert_eq!(verify_offer_token("s3cret", &token, now), Some((id, deadline)));
         assert_eq!(verify_offer_token("other", &token, now), None, "another key");
         assert_eq!(verify_offer_token("s3cret", &token, deadline), None, "expired at the deadline");
-        let later = format!("{}.{}.{}", id.simple(), deadline.timestamp() + 3600, token.rsplit('.').next().unwrap());
+        let later = format!("{}.{}.{}", id.0.simple(), deadline.timestamp() + 3600, token.rsplit('.').next().unwrap());
         assert_eq!(verify_offer_token("s3cret", &later, now), None, "the deadline cannot be pushed back");
         assert_eq!(verify_offer_token("s3cret", "garbage", now), None);
         assert!(claim_url("https://x.example/", Language::En, &token).starts_with("https://x.example/en/waiting-list/claim?token="));

@@ -8,6 +8,7 @@
 pub mod signature;
 pub mod stripe_client;
 
+use crate::domain::BookingId;
 use chrono::Utc;
 use uuid::Uuid;
 
@@ -168,7 +169,7 @@ impl Gateway {
     }
 
     /// The booking's recorded intent, if Stripe says it can still take money.
-    async fn existing_intent(&self, booking_id: Uuid) -> Result<Option<IntentView>, PaymentError> {
+    async fn existing_intent(&self, booking_id: BookingId) -> Result<Option<IntentView>, PaymentError> {
         let existing = {
             let mut conn = self.conn().await?;
             db::payments::live_payment(&mut conn, booking_id).await?
@@ -195,7 +196,7 @@ impl Gateway {
     /// returns that booking; `None` when the intent belongs to no known booking.
     pub async fn record_intent(&self, pi: &PaymentIntent) -> Result<Option<BookingRow>, PaymentError> {
         let mut conn = self.conn().await?;
-        let booking_id = match pi.metadata.get("booking_id").and_then(|s| s.parse::<Uuid>().ok()) {
+        let booking_id = match pi.metadata.get("booking_id").and_then(|s| s.parse::<Uuid>().ok().map(BookingId)) {
             Some(id) => Some(id),
             None => db::payments::payment_by_intent(&mut conn, &pi.id).await?.map(|p| p.booking_id),
         };
@@ -257,7 +258,7 @@ impl Gateway {
         Ok(())
     }
 
-    pub async fn booking(&self, id: Uuid) -> Result<Option<BookingRow>, PaymentError> {
+    pub async fn booking(&self, id: BookingId) -> Result<Option<BookingRow>, PaymentError> {
         let mut conn = self.conn().await?;
         Ok(db::payments::booking(&mut conn, id).await?)
     }

@@ -151,10 +151,11 @@ impl StripeClient {
     pub fn new(base: &str, secret: Secret, timeout: Duration, max_attempts: u32) -> Self {
         // async-stripe joins `v1/...` to the base, which must end with a slash.
         let base = format!("{}/", base.trim_end_matches('/'));
-        let builder = stripe::ClientBuilder::new(secret.expose())
-            .url(base)
-            .timeout(timeout)
-            .app_info("billetterie", Some(env!("CARGO_PKG_VERSION").to_owned()), None);
+        let builder = stripe::ClientBuilder::new(secret.expose()).url(base).timeout(timeout).app_info(
+            "billetterie",
+            Some(env!("CARGO_PKG_VERSION").to_owned()),
+            None,
+        );
         // The base URL and the key come from validated settings; a bad one is a start-up error.
         let client = builder.build().expect("STRIPE_API_BASE and STRIPE_SECRET_KEY make a valid Stripe client");
         Self { client, max_attempts: max_attempts.max(1) }

@@ -785,7 +785,7 @@ async fn an_offer_is_claimed_by_its_link_then_paid() {
     .get_result(&mut app.db.conn())
     .unwrap();
     let secret = app.state.settings.secret_key.expose().to_owned();
-    let token = billetterie::domain::tokens::offer_token(&secret, offer.id, offer.hold_expires_at);
+    let token = billetterie::domain::tokens::offer_token(&secret, billetterie::domain::BookingId(offer.id), offer.hold_expires_at);
     // The mail goes out with the signed claim link.
     assert!(
         eventually(Duration::from_secs(15), async || app.db.scalar(
@@ -811,7 +811,8 @@ async fn an_offer_is_claimed_by_its_link_then_paid() {
     let (status, view) = app.get_json(&format!("/api/v1/waiting-list/offers/{token}")).await;
     assert_eq!(status, 200, "{view}");
     assert_eq!((view["reference"].as_str(), view["claimed"].as_bool()), (Some(offer.reference.as_str()), Some(false)));
-    let forged = billetterie::domain::tokens::offer_token("another secret", offer.id, offer.hold_expires_at);
+    let forged =
+        billetterie::domain::tokens::offer_token("another secret", billetterie::domain::BookingId(offer.id), offer.hold_expires_at);
     assert_eq!(app.get_json(&format!("/api/v1/waiting-list/offers/{forged}")).await.0, 404);
     let (status, claimed) = app
         .post_json(
@@ -1035,7 +1036,11 @@ async fn the_public_waiting_list_form_and_claim_page_lead_to_checkout() {
     let offer: Offer = diesel::sql_query(format!("SELECT b.id, b.reference, b.hold_expires_at FROM bookings b JOIN waitlist_entries w ON w.offer_booking_id = b.id WHERE w.city_event_id = {id}"))
         .get_result(&mut app.db.conn())
         .unwrap();
-    let link = billetterie::domain::tokens::offer_token(app.state.settings.secret_key.expose(), offer.id, offer.hold_expires_at);
+    let link = billetterie::domain::tokens::offer_token(
+        app.state.settings.secret_key.expose(),
+        billetterie::domain::BookingId(offer.id),
+        offer.hold_expires_at,
+    );
     let (status, _, html) = b.get(&app, &format!("/fr/waiting-list/claim?token={link}")).await;
     assert_eq!(status, 200);
     assert!(html.contains(&offer.reference) && html.contains("name=\"phone\""));

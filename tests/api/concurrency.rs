@@ -95,7 +95,7 @@ async fn holds_cancels_and_confirms_interleaved_keep_memory_and_database_equal()
             if status != 201 {
                 return 0;
             }
-            let booking_id: uuid::Uuid = body["booking_id"].as_str().unwrap().parse().unwrap();
+            let booking_id: billetterie::domain::BookingId = body["booking_id"].as_str().unwrap().parse().unwrap();
             let qty = body["quantity"].as_i64().unwrap() as i32;
             match i % 3 {
                 0 => {

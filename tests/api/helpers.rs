@@ -191,7 +191,7 @@ impl TestApp {
 
 impl TestApp {
     /// Holds seats and returns (reference, booking id).
-    pub async fn held(&self, city_event_id: i64, quantity: i64) -> (String, uuid::Uuid) {
+    pub async fn held(&self, city_event_id: i64, quantity: i64) -> (String, billetterie::domain::BookingId) {
         let (status, body) = self.hold(city_event_id, quantity).await;
         assert_eq!(status, 201, "{body}");
         (body["reference"].as_str().unwrap().to_owned(), body["booking_id"].as_str().unwrap().parse().unwrap())

@@ -90,7 +90,7 @@ async fn a_payment_after_expiry_confirms_only_while_seats_remain_and_a_refund_re
     .await;
     let handle = app.registry.handle(CityEventId(id)).unwrap();
     let (_, late) = app.hold(id, 1).await;
-    let late_id: uuid::Uuid = late["booking_id"].as_str().unwrap().parse().unwrap();
+    let late_id: billetterie::domain::BookingId = late["booking_id"].as_str().unwrap().parse().unwrap();
     assert!(eventually(Duration::from_secs(5), async || app.availability(id).await["held"] == 0).await);
 
     // A seat is free: the late payment confirms.
@@ -98,7 +98,7 @@ async fn a_payment_after_expiry_confirms_only_while_seats_remain_and_a_refund_re
     assert_all_agree(&app, id, 1).await;
     // Someone holds the last seat; a second late confirmation of another expired booking fails.
     let (_, other) = app.hold(id, 1).await;
-    let other_id: uuid::Uuid = other["booking_id"].as_str().unwrap().parse().unwrap();
+    let other_id: billetterie::domain::BookingId = other["booking_id"].as_str().unwrap().parse().unwrap();
     assert!(eventually(Duration::from_secs(5), async || app.availability(id).await["held"] == 0).await);
     let (status, _) = app.hold(id, 1).await;
     assert_eq!(status, 201);

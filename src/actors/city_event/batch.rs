@@ -2,11 +2,11 @@
 //! at a time is written in one transaction, and only when it has ended is every request of the
 //! batch answered (success after durability, or a refusal after the tentative seats went back).
 
+use crate::domain::BookingId;
 use std::time::Instant;
 
 use actix::prelude::*;
 use tracing::{info_span, warn, Instrument};
-use uuid::Uuid;
 
 use super::actor::CityEventActor;
 use super::messages::{HoldReceipt, Reply};
@@ -24,17 +24,17 @@ pub(super) enum Op {
         reply: Reply<HoldReceipt>,
     },
     ConfirmHeld {
-        id: Uuid,
+        id: BookingId,
         qty: i32,
         reply: Reply<()>,
     },
     ConfirmLate {
-        id: Uuid,
+        id: BookingId,
         qty: i32,
         reply: Reply<()>,
     },
     Release {
-        id: Uuid,
+        id: BookingId,
         qty: i32,
         transition: Transition,
         reply: Option<Reply<()>>,
@@ -64,10 +64,10 @@ pub(super) enum Op {
         reply: Reply<()>,
     },
     MoveOut {
-        id: Uuid,
+        id: BookingId,
         qty: i32,
         was_held: bool,
-        to: Uuid,
+        to: BookingId,
         reply: Reply<()>,
     },
 }

@@ -1,12 +1,12 @@
 //! The handle the rest of the application holds.
 
+use crate::domain::BookingId;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 use actix::prelude::*;
 use chrono::Utc;
 use tokio::sync::oneshot;
-use uuid::Uuid;
 
 use super::actor::CityEventActor;
 use super::load::status_name;
@@ -166,19 +166,19 @@ impl CityEventHandle {
 
     /// Step 2 of a move (see `admin::bookings`): `booking_id` becomes `moved`, pointing at `to`
     /// (already held by the target's actor); its seats come back here once written.
-    pub async fn move_out(&self, booking_id: Uuid, quantity: i32, to: Uuid) -> Result<(), ReservationError> {
+    pub async fn move_out(&self, booking_id: BookingId, quantity: i32, to: BookingId) -> Result<(), ReservationError> {
         self.ask(|reply| MoveOut { booking_id, quantity, to, reply }).await
     }
 
-    pub async fn confirm(&self, booking_id: Uuid, quantity: i32) -> Result<(), ReservationError> {
+    pub async fn confirm(&self, booking_id: BookingId, quantity: i32) -> Result<(), ReservationError> {
         self.ask(|reply| Confirm { booking_id, quantity, reply }).await
     }
 
-    pub async fn cancel(&self, booking_id: Uuid) -> Result<(), ReservationError> {
+    pub async fn cancel(&self, booking_id: BookingId) -> Result<(), ReservationError> {
         self.ask(|reply| Release { booking_id, quantity: 0, kind: ReleaseKind::Cancel, reply }).await
     }
 
-    pub async fn refund(&self, booking_id: Uuid, quantity: i32) -> Result<(), ReservationError> {
+    pub async fn refund(&self, booking_id: BookingId, quantity: i32) -> Result<(), ReservationError> {
         self.ask(|reply| Release { booking_id, quantity, kind: ReleaseKind::Refund, reply }).await
     }
 

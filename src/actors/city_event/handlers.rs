@@ -2,10 +2,10 @@
 //! a refusal is answered at once with no I/O; an accepted change reserves its seats in memory,
 //! joins the pending batch and is answered once that batch is written (see `batch`).
 
+use crate::domain::BookingId;
 use actix::prelude::*;
 use chrono::{DateTime, Utc};
 use tracing::info_span;
-use uuid::Uuid;
 
 use super::actor::CityEventActor;
 use super::batch::Op;
@@ -112,7 +112,7 @@ impl Handler<Tick> for CityEventActor {
         let now = Utc::now();
         let max = self.settings.max_batch;
         let seats = self.seats.as_mut().expect("admitted");
-        let due: Vec<(DateTime<Utc>, Uuid)> = seats.expiries.iter().take_while(|(at, _)| *at <= now).take(max).copied().collect();
+        let due: Vec<(DateTime<Utc>, BookingId)> = seats.expiries.iter().take_while(|(at, _)| *at <= now).take(max).copied().collect();
         if due.is_empty() {
             return;
         }

@@ -2,10 +2,10 @@
 //! one-shot `reply`: handlers answer it when the decision is made (a refusal at once) or when the
 //! batch holding the change has been committed, so the mailbox keeps flowing meanwhile.
 
+use crate::domain::BookingId;
 use actix::prelude::*;
 use chrono::{DateTime, Utc};
 use tokio::sync::oneshot;
-use uuid::Uuid;
 
 use super::prepare::PreparedHold;
 use crate::actors::ReservationError;
@@ -15,7 +15,7 @@ use crate::domain::pricing::Quote;
 /// A hold that succeeded.
 #[derive(Debug, Clone)]
 pub struct HoldReceipt {
-    pub booking_id: Uuid,
+    pub booking_id: BookingId,
     pub reference: String,
     pub quote: Quote,
     pub expires_at: DateTime<Utc>,
@@ -36,7 +36,7 @@ impl Message for Hold {
 /// Turn a booking into a sale (its payment succeeded). A booking whose hold already ended is
 /// confirmed only if seats remain.
 pub(super) struct Confirm {
-    pub(super) booking_id: Uuid,
+    pub(super) booking_id: BookingId,
     pub(super) quantity: i32,
     pub(super) reply: Reply<()>,
 }
@@ -55,7 +55,7 @@ pub(super) enum ReleaseKind {
 
 /// Give seats back.
 pub(super) struct Release {
-    pub(super) booking_id: Uuid,
+    pub(super) booking_id: BookingId,
     pub(super) quantity: i32,
     pub(super) kind: ReleaseKind,
     pub(super) reply: Reply<()>,
@@ -108,9 +108,9 @@ impl Message for RemoveWaiting {
 
 /// A booking leaves for another city event, whose actor already holds its replacement `to`.
 pub(super) struct MoveOut {
-    pub(super) booking_id: Uuid,
+    pub(super) booking_id: BookingId,
     pub(super) quantity: i32,
-    pub(super) to: Uuid,
+    pub(super) to: BookingId,
     pub(super) reply: Reply<()>,
 }
 

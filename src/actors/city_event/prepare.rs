@@ -1,8 +1,8 @@
 //! The rows of a hold, prepared by the caller on its own thread (pricing, ids, attendees) so the
 //! actor's turn only decides and queues.
 
+use crate::domain::BookingId;
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use super::seats::Waiting;
 use super::shared::Offer;
@@ -28,7 +28,7 @@ pub fn prepare_hold(
     ttl: chrono::Duration,
 ) -> PreparedHold {
     let quote = offer.prices.quote(request.quantity, now, percent_off, &offer.taxes);
-    let id = Uuid::new_v4();
+    let id = BookingId::random();
     let booking = NewBooking {
         id,
         reference: BookingReference::generate(&offer.city_code).as_str().to_owned(),
@@ -71,7 +71,7 @@ pub fn prepare_hold(
 pub fn prepare_offer(offer: &Offer, person: &Waiting, now: DateTime<Utc>, ttl: chrono::Duration) -> PreparedHold {
     let one = crate::domain::Quantity::parse(1, 1).expect("1 is a valid quantity");
     let quote = offer.prices.quote(one, now, None, &offer.taxes);
-    let id = Uuid::new_v4();
+    let id = BookingId::random();
     let booking = NewBooking {
         id,
         reference: BookingReference::generate(&offer.city_code).as_str().to_owned(),

@@ -1,10 +1,10 @@
 //! The actor's memory of one city event: capacity, held and sold counts, the holds and their
 //! expiries, and the waiting list. Only the actor touches it, inside its turn.
 
+use crate::domain::BookingId;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 pub(super) struct Seats {
     pub(super) capacity: i32,
@@ -12,10 +12,10 @@ pub(super) struct Seats {
     pub(super) held: i32,
     pub(super) sold: i32,
     /// Committed holds and their expiry.
-    pub(super) holds: HashMap<Uuid, (i32, DateTime<Utc>)>,
-    pub(super) expiries: BTreeSet<(DateTime<Utc>, Uuid)>,
+    pub(super) holds: HashMap<BookingId, (i32, DateTime<Utc>)>,
+    pub(super) expiries: BTreeSet<(DateTime<Utc>, BookingId)>,
     /// Holds leaving (`Cancel` / expiry) in a batch not yet committed.
-    pub(super) releasing: HashMap<Uuid, i32>,
+    pub(super) releasing: HashMap<BookingId, i32>,
     /// The waiting list, first come first served: entries not yet offered a seat.
     pub(super) waiting: VecDeque<Waiting>,
 }
@@ -35,7 +35,7 @@ impl Seats {
         self.capacity - self.held - self.sold
     }
 
-    pub(super) fn take_hold(&mut self, id: &Uuid) -> Option<i32> {
+    pub(super) fn take_hold(&mut self, id: &BookingId) -> Option<i32> {
         let (qty, expires) = self.holds.remove(id)?;
         self.expiries.remove(&(expires, *id));
         Some(qty)

@@ -2,11 +2,11 @@
 //! rows of a waiting-list offer and which changes go one per batch. Behaviour with a database
 //! (holds, batches, expiry, restarts) is covered by `tests/api` (actor, hold, concurrency, expiry).
 
+use crate::domain::BookingId;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use chrono::{Duration, TimeZone, Utc};
 use tokio::sync::oneshot;
-use uuid::Uuid;
 
 use super::batch::Op;
 use super::load::status_name;
@@ -29,7 +29,7 @@ fn available_is_capacity_less_held_and_sold() {
 #[test]
 fn taking_a_hold_forgets_its_expiry_and_answers_once() {
     let mut s = seats(10, 2, 0);
-    let id = Uuid::new_v4();
+    let id = BookingId::random();
     let at = Utc.with_ymd_and_hms(2030, 1, 1, 12, 0, 0).unwrap();
     s.holds.insert(id, (2, at));
     s.expiries.insert((at, id));

@@ -1,11 +1,11 @@
 //! The back office's booking queries: search, a booking's payments and mails, its attendees,
 //! a confirmation sent again, and the database's part of a move.
 
+use crate::domain::BookingId;
 use chrono::Utc;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
 use crate::db::models::*;
 use crate::db::schema::*;
@@ -49,11 +49,11 @@ pub async fn search_bookings(conn: &mut AsyncPgConnection, f: &BookingFilter, li
     q.limit(limit).offset(offset).load(conn).await
 }
 
-pub async fn booking_payments(conn: &mut AsyncPgConnection, booking_id: Uuid) -> QueryResult<Vec<PaymentRow>> {
+pub async fn booking_payments(conn: &mut AsyncPgConnection, booking_id: BookingId) -> QueryResult<Vec<PaymentRow>> {
     payments::table.filter(payments::booking_id.eq(booking_id)).select(PaymentRow::as_select()).order(payments::id).load(conn).await
 }
 
-pub async fn booking_emails(conn: &mut AsyncPgConnection, booking_id: Uuid) -> QueryResult<Vec<EmailCampaignRow>> {
+pub async fn booking_emails(conn: &mut AsyncPgConnection, booking_id: BookingId) -> QueryResult<Vec<EmailCampaignRow>> {
     email_campaigns::table
         .filter(email_campaigns::booking_id.eq(booking_id))
         .select(EmailCampaignRow::as_select())
@@ -62,7 +62,7 @@ pub async fn booking_emails(conn: &mut AsyncPgConnection, booking_id: Uuid) -> Q
         .await
 }
 
-pub async fn reference_of(conn: &mut AsyncPgConnection, booking_id: Uuid) -> QueryResult<Option<String>> {
+pub async fn reference_of(conn: &mut AsyncPgConnection, booking_id: BookingId) -> QueryResult<Option<String>> {
     bookings::table.find(booking_id).select(bookings::reference).first(conn).await.optional()
 }
 
@@ -93,7 +93,7 @@ pub async fn requeue_confirmation(conn: &mut AsyncPgConnection, booking: &Bookin
 /// Sets one attendee's name and address; `false` if the booking has no such seat.
 pub async fn set_attendee(
     conn: &mut AsyncPgConnection,
-    booking_id: Uuid,
+    booking_id: BookingId,
     position: i32,
     name: Option<(&str, &str)>,
     email: Option<&str>,
@@ -106,7 +106,7 @@ pub async fn set_attendee(
 }
 
 /// Step 2 of a move when the source city event has no actor: the database decides.
-pub async fn set_moved_from(conn: &mut AsyncPgConnection, to: Uuid, from: Uuid) -> QueryResult<()> {
+pub async fn set_moved_from(conn: &mut AsyncPgConnection, to: BookingId, from: BookingId) -> QueryResult<()> {
     diesel::update(bookings::table.find(to)).set(bookings::moved_from.eq(from)).execute(conn).await?;
     Ok(())
 }

@@ -5,8 +5,8 @@ use serde_json::json;
 
 use super::form::{bool_param, check_known, enum_param, int_param, metadata_param, missing, str_param, Params};
 use super::objects::{
-    payment_method_json, BillingDetails,
-    new_id, now_unix, random_alnum, test_card_number, test_payment_method, to_json, CardBehaviour, Charge, IntentStatus, PaymentIntent,
+    new_id, now_unix, payment_method_json, random_alnum, test_card_number, test_payment_method, to_json, BillingDetails, CardBehaviour,
+    Charge, IntentStatus, PaymentIntent,
 };
 use super::router::{no_such, no_such_intent, unexpected_state, Reply};
 use super::state::{Inner, Origin};
