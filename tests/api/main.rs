@@ -16,4 +16,6 @@ mod lifecycle;
 mod limits;
 mod payments;
 mod privacy;
+mod production;
+mod smtp;
 mod website;
