@@ -9,6 +9,7 @@ mod browser;
 mod catalogue;
 mod concurrency;
 mod database;
+mod defects;
 mod emails;
 mod errors;
 mod faults;

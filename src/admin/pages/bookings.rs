@@ -12,15 +12,15 @@ use crate::admin::bookings::{self as svc, AttendeeEdit, SearchQuery};
 use crate::admin::city_events as events;
 use crate::admin::session::{AdminForm, AdminSession};
 use crate::domain::url::percent_encode;
-use crate::domain::{BookingStatus, PaymentStatus};
+use crate::domain::{BookingStatus, Language, PaymentStatus};
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
-async fn event_labels(state: &AppState) -> Result<Vec<(i64, String, String)>, ApiError> {
+async fn event_labels(state: &AppState, lang: Language) -> Result<Vec<(i64, String, String)>, ApiError> {
     Ok(events::list(state)
         .await?
         .into_iter()
-        .map(|e| (e.id, format!("{} {}", e.city, &e.local_start[..10]), e.status.to_string()))
+        .map(|e| (e.id, format!("{} {}", e.city_in(lang), &e.local_start[..10]), e.status.to_string()))
         .collect())
 }
 
@@ -41,7 +41,7 @@ pub async fn bookings(req: HttpRequest, state: web::Data<AppState>, who: AdminSe
     let city_event_id = q.city_event_id.as_deref().and_then(|s| s.parse::<i64>().ok());
     let page = q.page.unwrap_or(1).max(1);
     let search = SearchQuery { q: q.q.clone(), city_event_id, status: q.status.clone().filter(|s| !s.is_empty()), page: Some(page) };
-    let (rows, labels) = match (svc::search(&state, &search).await, event_labels(&state).await) {
+    let (rows, labels) = match (svc::search(&state, &search).await, event_labels(&state, lang).await) {
         (Ok(r), Ok(l)) => (r, l),
         (Err(e), _) | (_, Err(e)) => return api_error_page(&req, &state, &who, e),
     };
@@ -72,7 +72,7 @@ pub async fn bookings(req: HttpRequest, state: web::Data<AppState>, who: AdminSe
 #[tracing::instrument(name = "admin.pages.bookings.booking", skip_all)]
 pub async fn booking(req: HttpRequest, state: web::Data<AppState>, who: AdminSession, path: web::Path<String>) -> HttpResponse {
     let lang = language(&req);
-    let (d, labels) = match (svc::detail(&state, &path).await, event_labels(&state).await) {
+    let (d, labels) = match (svc::detail(&state, &path).await, event_labels(&state, lang).await) {
         (Ok(d), Ok(l)) => (d, l),
         (Err(e), _) | (_, Err(e)) => return api_error_page(&req, &state, &who, e),
     };
