@@ -54,8 +54,9 @@ const DEVELOPMENT_SECRET_KEY: &str = "development-secret-key-not-for-production-
 /// with the file): in production they would be printed in every J-7 and J-1 mail.
 const DEMO_VALUES: &[&str] = &["ACT-Masterclass", "flexibilite2027"];
 
-/// Words that mark a value nobody filled in.
-const PLACEHOLDER_WORDS: &[&str] = &["changeme", "change-me", "change_me", "placeholder", "todo", "xxxx", "your_", "your-", "<", ">"];
+/// Words that mark a value nobody filled in (compared without case). None can occur by chance in
+/// a random key: Stripe's are base62, without `_` or `-` after their prefix.
+const PLACEHOLDER_WORDS: &[&str] = &["changeme", "change-me", "change_me", "placeholder", "your_", "your-"];
 
 #[derive(Default)]
 struct Problems(Vec<Problem>);
@@ -194,8 +195,11 @@ fn venue_fact(p: &mut Problems, setting: &'static str, value: &str, what: &str) 
 
 /// A value nobody filled in: a placeholder word, or a demo value.
 fn is_placeholder(value: &str) -> bool {
-    let lower = value.trim().to_lowercase();
-    PLACEHOLDER_WORDS.iter().any(|w| lower.contains(w)) || DEMO_VALUES.iter().any(|d| d.eq_ignore_ascii_case(value.trim()))
+    let value = value.trim();
+    let lower = value.to_lowercase();
+    // `sk_test_XXXXXXXX`, `<secret>`: by chance, six x's in a row are less than one in 10¹⁰ per position in base62.
+    let filler = value.contains("XXXXXX") || value.contains("xxxxxx") || (value.starts_with('<') && value.ends_with('>'));
+    filler || PLACEHOLDER_WORDS.iter().any(|w| lower.contains(w)) || DEMO_VALUES.iter().any(|d| d.eq_ignore_ascii_case(value))
 }
 
 /// An address at a domain reserved for examples (RFC 2606, RFC 6761: `example`, `example.com`,
@@ -252,7 +256,7 @@ mod tests {
             assert!(!is_fictional_phone(n), "{n}");
         }
         assert!(is_placeholder("sk_test_XXXXXXXXXXXX") && is_placeholder("CHANGEME") && is_placeholder("<your key>"));
-        assert!(!is_placeholder("sk_test_51Nq2kLmZ8vTbW3rY"));
+        assert!(!is_placeholder("sk_test_51Nq2kLmZ8vTbW3rY") && !is_placeholder("Mastodonte<2027>xX"));
     }
 
     #[test]
