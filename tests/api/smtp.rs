@@ -175,7 +175,7 @@ async fn a_mail_reaches_a_real_smtp_server_whole() {
 }
 
 #[actix_web::test]
-async fn refusals_are_permanent_for_5xx_and_transient_for_4xx_and_no_server() {
+async fn refusals_are_permanent_for_5xx_and_transient_for_4xx_a_refused_login_and_no_server() {
     let server = SmtpServer::start();
     let transport = SmtpTransport::new(&server.settings()).unwrap();
 
@@ -186,6 +186,11 @@ async fn refusals_are_permanent_for_5xx_and_transient_for_4xx_and_no_server() {
     match transport.send(&mail("busy@example.ca")).await {
         Err(TransportError::Transient(message)) => assert!(message.contains("451"), "{message}"),
         other => panic!("a 451 recipient is transient: {other:?}"),
+    }
+    // A refused login is a 5xx too, but the operator's to fix: retried, not failed for good.
+    match transport.send(&OutgoingEmail { from: "locked-out@actcanada.ca".into(), ..mail("zoe@example.ca") }).await {
+        Err(TransportError::Transient(message)) => assert!(message.contains("535") && message.contains("SMTP_PASSWORD"), "{message}"),
+        other => panic!("a 535 is transient: {other:?}"),
     }
     assert!(server.received().is_empty(), "nothing was delivered: {:?}", server.received());
 

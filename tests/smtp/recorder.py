@@ -5,7 +5,8 @@
 Every accepted message is parsed with Python's own e-mail package (not the code under test) and
 written to DIR as one JSON file: envelope, decoded headers, and each leaf part decoded (content
 type, filename, text). Recipients whose mailbox starts with `refused` get a permanent 550, those
-starting with `busy` a temporary 451, so the tests can check how refusals are classified.
+starting with `busy` a temporary 451, and senders starting with `locked` the 535 of a refused
+login, so the tests can check how refusals are classified.
 """
 
 import email
@@ -25,6 +26,14 @@ class Recorder:
         if len(args) != 1:
             parser.error("Recorder takes one argument: the directory to write messages to")
         return cls(args[0])
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        # A relay that refuses this login's sender answers as an authentication failure would.
+        if address.split("@", 1)[0].lower().startswith("locked"):
+            return "535 5.7.8 Authentication credentials invalid"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         mailbox = address.split("@", 1)[0].lower()
