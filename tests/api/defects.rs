@@ -91,6 +91,14 @@ async fn city_names_follow_the_language_in_the_back_office_and_on_badges() {
     let (_, _, bookings) = org.text(&app, "/admin/bookings?lang=en").await;
     assert!(html(bookings).contains("Québec City 2027-04-19"), "the bookings' city-event labels");
 
+    // The back office's statuses are words of its language too.
+    let (_, _, fr) = org.text(&app, "/admin/bookings?lang=fr").await;
+    let fr = html(fr);
+    assert!(fr.contains("<td>confirmée</td>") && !fr.contains("<td>confirmed</td>"), "{fr}");
+    assert!(fr.contains("<option value=\"expired\">expirée</option>"), "the status filter: {fr}");
+    let (_, _, bookings) = org.text(&app, "/admin/bookings?lang=en").await;
+    assert!(html(bookings).contains("<td>confirmed</td>"));
+
     let (_, _, badges) = org.text(&app, &format!("/api/v1/admin/city-events/{id}/attendees.csv?sheet=badges")).await;
     let badges = html(badges);
     assert!(badges.contains("Jean,Roy,Québec City,2027-04-19\r\n"), "an English booking's badge: {badges}");

@@ -24,7 +24,10 @@ async fn event_labels(state: &AppState, lang: Language) -> Result<Vec<(i64, Stri
         .collect())
 }
 
-const STATUSES: [&str; 6] = ["held", "confirmed", "cancelled", "expired", "refunded", "moved"];
+/// A booking's status in the organiser's language (`admin.booking.statuses`).
+fn status_label(lang: Language, status: BookingStatus) -> String {
+    text(lang, &format!("booking.statuses.{}", status.as_str()))
+}
 
 #[derive(Debug, Default, Deserialize)]
 pub struct BookingsQuery {
@@ -57,9 +60,11 @@ pub async fn bookings(req: HttpRequest, state: web::Data<AppState>, who: AdminSe
     let body = json!({
         "q": q.q.clone().unwrap_or_default(),
         "events": labels.iter().map(|l| json!({"id": l.0, "label": l.1, "selected": Some(l.0) == city_event_id})).collect::<Vec<_>>(),
-        "statuses": STATUSES.iter().map(|s| json!({"value": s, "selected": q.status.as_deref() == Some(*s)})).collect::<Vec<_>>(),
+        "statuses": BookingStatus::ALL.iter().map(|s| json!({
+            "value": s.as_str(), "label": status_label(lang, *s), "selected": q.status.as_deref() == Some(s.as_str()),
+        })).collect::<Vec<_>>(),
         "rows": rows.iter().map(|b| json!({
-            "reference": b.reference, "status": b.status, "event": label_of(b.city_event_id),
+            "reference": b.reference, "status": status_label(lang, b.status), "event": label_of(b.city_event_id),
             "buyer": format!("{} {}", b.buyer_first_name, b.buyer_last_name), "email": b.buyer_email,
             "quantity": b.quantity, "total": money(b.total_cents, lang), "created": toronto(Some(b.created_at)),
         })).collect::<Vec<_>>(),
@@ -83,6 +88,7 @@ pub async fn booking(req: HttpRequest, state: web::Data<AppState>, who: AdminSes
         confirmed && d.payments.iter().any(|p| p.status == PaymentStatus::Succeeded && p.amount_refunded_cents < p.amount_cents);
     let body = json!({
         "b": b,
+        "status_label": status_label(lang, b.status),
         "event": labels.iter().find(|l| l.0 == b.city_event_id).map(|l| l.1.clone()).unwrap_or_default(),
         "total": money(b.total_cents, lang),
         "hold_expires": if held { toronto(Some(b.hold_expires_at)) } else { String::new() },
