@@ -6,6 +6,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+mod check;
+
+pub use check::{InvalidSettings, Problem};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AppEnv {
@@ -109,7 +113,7 @@ pub struct Settings {
     pub reconcile_cron: String,
     /// Intents older than this without a final state are asked about.
     pub reconcile_after_minutes: i64,
-    /// `outbox` (default: `.eml` files) or `sendgrid`.
+    /// `outbox` (default: `.eml` files, never sent; production refuses it), `smtp` or `sendgrid`.
     pub email_transport: EmailTransportKind,
     pub email_outbox_dir: PathBuf,
     #[serde(default)]
@@ -118,8 +122,21 @@ pub struct Settings {
     /// Base64 DER public key of SendGrid's signed Event Webhook; empty: the webhook is off.
     #[serde(default)]
     pub sendgrid_webhook_public_key: String,
-    /// The sender of every mail (SendGrid or outbox).
+    /// The sender of every mail, whatever the transport (the name predates SMTP; kept so existing
+    /// deployments keep working).
     pub sendgrid_from_email: String,
+    /// The SMTP relay of `EMAIL_TRANSPORT=smtp` (the organiser's provider, or a local relay).
+    #[serde(default)]
+    pub smtp_host: String,
+    /// Unset: the usual port of `smtp_tls` (587 for `starttls`, 465 for `tls`, 25 for `none`).
+    #[serde(default)]
+    pub smtp_port: Option<u16>,
+    /// Empty: no authentication (a relay that trusts this machine).
+    #[serde(default)]
+    pub smtp_username: String,
+    #[serde(default)]
+    pub smtp_password: Secret,
+    pub smtp_tls: SmtpTls,
     pub email_from_name: String,
     /// Reminders leave at this hour, local to the venue.
     pub email_send_hour: u32,
@@ -160,7 +177,32 @@ fn default_admin_max() -> i64 {
 #[serde(rename_all = "lowercase")]
 pub enum EmailTransportKind {
     Outbox,
+    Smtp,
     Sendgrid,
+}
+
+/// How the SMTP connection is secured. `none` sends the password and the mails in clear: only for
+/// a relay on this machine or a private network (and the tests' local server).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain connection.
+    None,
+    /// Plain connection upgraded with `STARTTLS`, which the server must offer (submission, 587).
+    Starttls,
+    /// TLS from the first byte (implicit TLS, 465).
+    Tls,
+}
+
+impl SmtpTls {
+    /// The port used when `smtp_port` is unset.
+    pub fn default_port(self) -> u16 {
+        match self {
+            SmtpTls::None => 25,
+            SmtpTls::Starttls => 587,
+            SmtpTls::Tls => 465,
+        }
+    }
 }
 
 /// Environment variables that override the files, by setting name.
@@ -205,6 +247,11 @@ const ENV_KEYS: &[&str] = &[
     "sendgrid_api_base",
     "sendgrid_webhook_public_key",
     "sendgrid_from_email",
+    "smtp_host",
+    "smtp_port",
+    "smtp_username",
+    "smtp_password",
+    "smtp_tls",
     "email_from_name",
     "email_send_hour",
     "email_cron",
@@ -257,29 +304,14 @@ impl Settings {
         Ok(settings)
     }
 
-    fn check(&self) -> anyhow::Result<()> {
-        if self.app_env == AppEnv::Production {
-            anyhow::ensure!(self.database_url.is_some(), "DATABASE_URL must be set in production");
-            anyhow::ensure!(self.secret_key.expose().len() >= 32, "SECRET_KEY must be set (32 characters or more) in production");
-            anyhow::ensure!(
-                self.hold_strategy == HoldStrategy::Actor,
-                "HOLD_STRATEGY=row_lock is a benchmark baseline, not for production"
-            );
-            anyhow::ensure!(!self.seed_demo, "SEED_DEMO cannot be on in production");
-            anyhow::ensure!(
-                !self.stripe_secret_key.is_empty() && !self.stripe_webhook_secret.is_empty() && !self.stripe_publishable_key.is_empty(),
-                "STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET must be set in production"
-            );
+    /// Every problem at once (see `check`): one clear refusal rather than one per restart.
+    fn check(&self) -> Result<(), InvalidSettings> {
+        let problems = check::problems(self);
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(InvalidSettings { app_env: self.app_env, problems })
         }
-        anyhow::ensure!(self.hold_ttl_seconds >= 1, "HOLD_TTL_SECONDS must be at least 1");
-        anyhow::ensure!(self.actor_max_batch >= 1 && self.actor_max_inflight >= 1, "actor limits must be at least 1");
-        anyhow::ensure!(self.database_pool_size >= 2, "DATABASE_POOL_SIZE must be at least 2");
-        anyhow::ensure!(self.retention_days >= 1, "RETENTION_DAYS must be at least 1");
-        anyhow::ensure!(self.email_send_hour < 24, "EMAIL_SEND_HOUR is an hour of the day (0–23)");
-        if self.email_transport == EmailTransportKind::Sendgrid {
-            anyhow::ensure!(!self.sendgrid_api_key.is_empty(), "EMAIL_TRANSPORT=sendgrid needs SENDGRID_API_KEY");
-        }
-        Ok(())
     }
 }
 
@@ -312,10 +344,105 @@ mod tests {
         assert!(!s.seed_demo, "config/test.toml turns the demo seed off");
     }
 
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    /// A production deployment with every setting it needs (Stripe test keys are allowed).
+    const PRODUCTION: &[(&str, &str)] = &[
+        ("APP_ENV", "production"),
+        ("DATABASE_URL", "postgres://billetterie@db.internal/billetterie"),
+        ("SECRET_KEY", "k3Jx9QpL2vR8sT4wY7zA1bC5dE6fG0hM"),
+        ("FRONTEND_URL", "https://billets.actcanada.ca"),
+        ("STRIPE_SECRET_KEY", "sk_test_51NqLmZ8vTbW3rY"),
+        ("STRIPE_PUBLISHABLE_KEY", "pk_test_51NqLmZ8vTbW3rY"),
+        ("STRIPE_WEBHOOK_SECRET", "whsec_9fK2mQ7xL4pR"),
+        ("EMAIL_TRANSPORT", "smtp"),
+        ("SMTP_HOST", "smtp.fournisseur.ca"),
+        ("SMTP_USERNAME", "billets@actcanada.ca"),
+        ("SMTP_PASSWORD", "mot-de-passe-smtp"),
+        ("SENDGRID_FROM_EMAIL", "billets@actcanada.ca"),
+        ("SUPPORT_EMAIL", "aide@actcanada.ca"),
+        ("EMERGENCY_PHONE", "+1 514 872 1111"),
+        ("WIFI_NETWORK", "Palais-Invites"),
+        ("WIFI_PASSWORD", "soleil-d-avril"),
+    ];
+
     #[test]
-    fn production_refuses_missing_secrets() {
-        let err = Settings::load_from(&dir(), &[("APP_ENV".into(), "production".into())]).unwrap_err();
-        assert!(err.to_string().contains("DATABASE_URL"), "{err}");
+    fn a_complete_production_configuration_loads() {
+        let s = Settings::load_from(&dir(), &env(PRODUCTION)).unwrap();
+        assert_eq!(s.app_env, AppEnv::Production);
+        assert_eq!(s.email_transport, EmailTransportKind::Smtp);
+        assert_eq!((s.smtp_host.as_str(), s.smtp_port, s.smtp_tls), ("smtp.fournisseur.ca", None, SmtpTls::Starttls));
+        assert_eq!(s.smtp_tls.default_port(), 587);
+        assert_eq!(s.smtp_password.expose(), "mot-de-passe-smtp");
+        assert!(!format!("{s:?}").contains("mot-de-passe-smtp"), "the SMTP password never prints");
+
+        // The first value of a name wins: overrides go before the complete list.
+        let tls = env(&[&[("SMTP_TLS", "tls"), ("SMTP_PORT", "2465")], PRODUCTION].concat());
+        let s = Settings::load_from(&dir(), &tls).unwrap();
+        assert_eq!((s.smtp_tls, s.smtp_port), (SmtpTls::Tls, Some(2465)));
+        let sendgrid = env(&[&[("EMAIL_TRANSPORT", "sendgrid"), ("SENDGRID_API_KEY", "SG.real-key")], PRODUCTION].concat());
+        assert_eq!(Settings::load_from(&dir(), &sendgrid).unwrap().email_transport, EmailTransportKind::Sendgrid);
+    }
+
+    /// Nothing but `APP_ENV=production` and a few bad choices: every problem is named, each on a
+    /// line of its own, in one error.
+    #[test]
+    fn production_lists_every_problem_at_once() {
+        let bad = env(&[
+            ("APP_ENV", "production"),
+            ("HOLD_STRATEGY", "row_lock"),
+            ("SEED_DEMO", "true"),
+            ("STRIPE_PUBLISHABLE_KEY", "pk_test_changeme"),
+            ("STRIPE_WEBHOOK_SECRET", "sk_test_51NqLmZ8vTbW3rY"),
+        ]);
+        let err = Settings::load_from(&dir(), &bad).unwrap_err();
+        let invalid = err.downcast_ref::<InvalidSettings>().unwrap_or_else(|| panic!("a typed error: {err:#}"));
+        let expected = [
+            "DATABASE_URL",
+            "SECRET_KEY",
+            "HOLD_STRATEGY",
+            "SEED_DEMO",
+            "FRONTEND_URL",
+            "STRIPE_SECRET_KEY",
+            "STRIPE_PUBLISHABLE_KEY",
+            "STRIPE_WEBHOOK_SECRET",
+            "EMAIL_TRANSPORT",
+            "SENDGRID_FROM_EMAIL",
+            "SUPPORT_EMAIL",
+            "EMERGENCY_PHONE",
+            "WIFI_NETWORK",
+            "WIFI_PASSWORD",
+        ];
+        let named: Vec<&str> = invalid.problems.iter().map(|p| p.setting).collect();
+        assert_eq!(named, expected, "{invalid}");
+        let text = err.to_string();
+        assert!(text.starts_with("refusing to start (production): 14 problems in the configuration\n"), "{text}");
+        for setting in expected {
+            assert_eq!(text.lines().filter(|l| l.starts_with(&format!("  - {setting}: "))).count(), 1, "{setting} on one line: {text}");
+        }
+        assert!(text.contains("outbox writes mails to files and never sends them"), "{text}");
+        assert!(text.contains("\"aide@billetterie.example\" is a placeholder"), "{text}");
+        assert!(text.contains("\"+1 514 555 0100\" is a placeholder"), "{text}");
+        assert!(text.contains("STRIPE_WEBHOOK_SECRET: is not this kind of Stripe key"), "{text}");
+
+        // The SMTP transport's own needs; the rest of the deployment is fine.
+        let smtp = env(&[&[("SMTP_HOST", " "), ("SMTP_PASSWORD", ""), ("SENDGRID_FROM_EMAIL", "billets")], PRODUCTION].concat());
+        let err = Settings::load_from(&dir(), &smtp).unwrap_err();
+        let invalid = err.downcast_ref::<InvalidSettings>().unwrap();
+        let named: Vec<&str> = invalid.problems.iter().map(|p| p.setting).collect();
+        assert_eq!(named, ["SMTP_HOST", "SMTP_PASSWORD", "SENDGRID_FROM_EMAIL"], "{invalid}");
+    }
+
+    #[test]
+    fn every_environment_checks_the_transport_and_limits() {
+        let err = Settings::load_from(&dir(), &env(&[("EMAIL_TRANSPORT", "smtp"), ("HOLD_TTL_SECONDS", "0")])).unwrap_err();
+        let invalid = err.downcast_ref::<InvalidSettings>().unwrap();
+        assert_eq!(invalid.app_env, AppEnv::Development);
+        assert!(invalid.names("HOLD_TTL_SECONDS") && invalid.names("SMTP_HOST"), "{invalid}");
+        assert!(!invalid.names("SUPPORT_EMAIL"), "the demo's contacts are fine outside production: {invalid}");
+        assert!(Settings::load_from(&dir(), &env(&[("EMAIL_TRANSPORT", "smtp"), ("SMTP_HOST", "127.0.0.1"), ("SMTP_TLS", "none")])).is_ok());
     }
 
     #[test]

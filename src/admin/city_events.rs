@@ -15,8 +15,8 @@ use crate::db::admin::CityEventFields;
 use crate::db::catalogue::CityEventDetails;
 use crate::db::{self};
 use crate::domain::time_zone::serialize_zone_name;
-use crate::domain::CityEventId;
 use crate::domain::SalesStatus;
+use crate::domain::{CityEventId, Language};
 use crate::domain::{CityId, VenueId};
 use crate::http::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -55,7 +55,9 @@ pub struct CityEventInput {
 pub struct AdminCityEvent {
     pub id: i64,
     pub city_id: CityId,
+    /// The city's French name; `city_en` its English one (the pages show the organiser's language).
     pub city: String,
+    pub city_en: String,
     pub venue_id: VenueId,
     pub venue: String,
     pub status: SalesStatus,
@@ -88,6 +90,7 @@ impl AdminCityEvent {
             id: e.id,
             city_id: d.city.id,
             city: d.city.name_fr.clone(),
+            city_en: d.city.name_en.clone(),
             venue_id: d.venue.id,
             venue: d.venue.name.clone(),
             status: e.status,
@@ -104,6 +107,14 @@ impl AdminCityEvent {
             early_bird_until_local: e.early_bird_until.map(|u| local(u, tz)),
             group_price_cents: e.group_price_cents,
             group_min_quantity: e.group_min_quantity,
+        }
+    }
+
+    /// The city's name in `lang`.
+    pub fn city_in(&self, lang: Language) -> &str {
+        match lang {
+            Language::Fr => &self.city,
+            Language::En => &self.city_en,
         }
     }
 
@@ -305,7 +316,7 @@ pub async fn venues(state: &AppState) -> ApiResult<Vec<serde_json::Value>> {
     Ok(db::admin::venues(&mut conn)
         .await?
         .into_iter()
-        .map(|(v, c)| json!({"id": v.id, "city_id": c.id, "city": c.name_fr, "name": v.name, "time_zone": v.time_zone.name()}))
+        .map(|(v, c)| json!({"id": v.id, "city_id": c.id, "city": c.name_fr, "city_en": c.name_en, "name": v.name, "time_zone": v.time_zone.name()}))
         .collect())
 }
 

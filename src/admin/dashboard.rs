@@ -37,7 +37,9 @@ pub struct Funnel {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct EventLine {
     pub city_event_id: i64,
+    /// The city's French name; `city_en` its English one.
     pub city: String,
+    pub city_en: String,
     pub status: String,
     pub starts_at: DateTime<Utc>,
     pub local_date: String,
@@ -116,6 +118,7 @@ pub async fn build(state: &AppState) -> ApiResult<Dashboard> {
             Ok(EventLine {
                 city_event_id: f.id,
                 city: f.city_fr,
+                city_en: f.city_en,
                 status: f.status,
                 starts_at: f.starts_at,
                 local_date: day.to_string(),

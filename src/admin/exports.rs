@@ -11,6 +11,7 @@ use futures::stream::{self, Stream};
 use super::csv;
 use crate::db::{self, AsyncPool};
 use crate::domain::taxes::TaxLine;
+use crate::domain::Language;
 use crate::http::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -80,7 +81,8 @@ pub async fn attendees(state: &AppState, city_event_id: i64, sheet: AttendeeShee
     drop(conn);
     let tz = details.event.time_zone;
     let date = details.event.starts_at.with_timezone(&tz).format("%Y-%m-%d").to_string();
-    let city = details.city.name_fr.clone();
+    // A badge is worn by its attendee: the city in the language of their booking.
+    let (city_fr, city_en) = (details.city.name_fr.clone(), details.city.name_en.clone());
     let header = match sheet {
         AttendeeSheet::Badges => csv::row(&["prénom / first name", "nom / last name", "ville / city", "date"]),
         AttendeeSheet::Checkin => csv::row(&[
@@ -98,7 +100,7 @@ pub async fn attendees(state: &AppState, city_event_id: i64, sheet: AttendeeShee
     };
     let pool: AsyncPool = state.pool.clone();
     let body = paged(format!("{}{header}", csv::BOM), 0_i64, move |after| {
-        let (pool, city, date) = (pool.clone(), city.clone(), date.clone());
+        let (pool, city_fr, city_en, date) = (pool.clone(), city_fr.clone(), city_en.clone(), date.clone());
         async move {
             let mut conn = db::connection(&pool).await?;
             let rows = db::admin::attendee_page(&mut conn, city_event_id, after, PAGE).await?;
@@ -108,7 +110,10 @@ pub async fn attendees(state: &AppState, city_event_id: i64, sheet: AttendeeShee
                 let first = r.first_name.clone().unwrap_or_default();
                 let last_name = r.last_name.clone().unwrap_or_default();
                 text.push_str(&match sheet {
-                    AttendeeSheet::Badges => csv::row(&[first, last_name, city.clone(), date.clone()]),
+                    AttendeeSheet::Badges => {
+                        let city = if r.language == Language::En.as_str() { &city_en } else { &city_fr };
+                        csv::row(&[first, last_name, city.clone(), date.clone()])
+                    }
                     AttendeeSheet::Checkin => csv::row(&[
                         String::new(),
                         last_name,

@@ -56,6 +56,7 @@ impl From<&Settings> for EmailSettings {
 pub fn transport_from_settings(s: &Settings) -> anyhow::Result<Arc<dyn EmailTransport>> {
     Ok(match s.email_transport {
         EmailTransportKind::Outbox => Arc::new(super::outbox::OutboxTransport::new(&s.email_outbox_dir)?),
+        EmailTransportKind::Smtp => Arc::new(super::smtp::SmtpTransport::new(&super::smtp::SmtpSettings::from(s))?),
         EmailTransportKind::Sendgrid => Arc::new(super::sendgrid::SendGridTransport::new(
             &s.sendgrid_api_base,
             s.sendgrid_api_key.expose().to_owned(),

@@ -6,5 +6,6 @@ pub mod outbox;
 pub mod render;
 pub mod sendgrid;
 pub mod sequence;
+pub mod smtp;
 pub mod tracking;
 pub mod transport;

@@ -41,12 +41,12 @@ pub enum TransportError {
     Permanent(String),
 }
 
-/// Sends mails. Implementations: `outbox::OutboxTransport` (default: `.eml` files) and
-/// `sendgrid::SendGridTransport` (SendGrid's v3 HTTP API).
+/// Sends mails. Implementations: `outbox::OutboxTransport` (default: `.eml` files),
+/// `smtp::SmtpTransport` (an SMTP relay) and `sendgrid::SendGridTransport` (SendGrid's v3 HTTP API).
 pub trait EmailTransport: Send + Sync {
     /// Sends one mail; `Ok` carries the provider's message id (or the file written).
     fn send<'a>(&'a self, email: &'a OutgoingEmail) -> BoxFuture<'a, Result<String, TransportError>>;
 
-    /// For logs and health: `outbox` or `sendgrid`.
+    /// For logs and health: `outbox`, `smtp` or `sendgrid`.
     fn name(&self) -> &'static str;
 }

@@ -2,7 +2,7 @@
 //! pricing, testimonials, FAQ, the city chooser, and the plain text pages.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use super::i18n::{self, FEW_SEATS};
@@ -231,13 +231,42 @@ pub async fn pricing(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
         .iter()
         .map(|d| Ok(json!({"city": city_name(d, lang), "taxes": taxes_line(d, lang)?})))
         .collect::<Result<Vec<Value>, PageError>>()?;
+    let (early_bird, early_bird_text, regular_text) = match cheapest_open_early_bird(&list, Utc::now()) {
+        Some((cents, until, d)) => {
+            let formats = i18n::formats(lang)?;
+            // The deadline is an instant (midnight starting the first regular day): the last
+            // early-bird day is the one before it, in the venue's zone.
+            let last_day = formats.date((until - chrono::Duration::seconds(1)).with_timezone(&d.event.time_zone).date_naive());
+            let first_regular_day = formats.date(until.with_timezone(&d.event.time_zone).date_naive());
+            (
+                Some(money(Cents(cents), lang)),
+                Some(i18n::text(lang, "pricing.early_bird_text", &[("date", &last_day)])),
+                i18n::text(lang, "pricing.regular_text", &[("date", &first_regular_day)]),
+            )
+        }
+        None => (None, None, i18n::text(lang, "pricing.regular_text_only", &[])),
+    };
     let body = json!({
-        "early_bird": price(&|d| d.event.early_bird_price_cents),
+        "early_bird": early_bird,
+        "early_bird_text": early_bird_text,
         "regular": price(&|d| Some(d.event.regular_price_cents)),
+        "regular_text": regular_text,
         "group": price(&|d| d.event.group_price_cents),
         "taxes": taxes,
     });
     ctx.ok("pricing", Some(Page::Pricing), Meta::from_locale(lang, "pricing", &[]), body)
+}
+
+/// The lowest early-bird price a buyer can still get at `now`, with its deadline and city event.
+/// A price whose deadline has passed is gone: a hold would charge the regular price, so the
+/// pricing page must not show it.
+fn cheapest_open_early_bird(list: &[CityEventDetails], now: DateTime<Utc>) -> Option<(i64, DateTime<Utc>, &CityEventDetails)> {
+    list.iter()
+        .filter_map(|d| match (d.event.early_bird_price_cents, d.event.early_bird_until) {
+            (Some(cents), Some(until)) if now < until => Some((cents, until, d)),
+            _ => None,
+        })
+        .min_by_key(|(cents, until, _)| (*cents, *until))
 }
 
 /// Pages whose content is all in the locale files.

@@ -231,15 +231,16 @@ pub async fn confirmation(
             _ => i18n::text(lang, "confirmation.unnamed", &[]),
         })
         .collect();
-    let status_label = l.status.as_str();
+    // The word the buyer reads, in the page's language; `status` stays the code the script compares.
+    let status_label = status_label(lang, l.status);
     let body = json!({
-        "status": if l.status == BookingStatus::Held { "pending" } else { status_label },
+        "status": if l.status == BookingStatus::Held { "pending" } else { l.status.as_str() },
         "confirmed": l.status == BookingStatus::Confirmed,
         "pending": l.status == BookingStatus::Held,
         "failed": false,
         "status_url": format!("/{}/confirmation/{}/status?k={}", lang.as_str(), b.reference, query.k),
         "confirmed_text": i18n::text(lang, "confirmation.confirmed_text", &[("email", &b.buyer_email)]),
-        "closed_text": i18n::text(lang, "confirmation.closed_text", &[("status", status_label)]),
+        "closed_text": i18n::text(lang, "confirmation.closed_text", &[("status", &status_label)]),
         "attendees": attendees,
         "calendar_url": paths::calendar(&b.reference, &query.k, lang),
         "checkout_url": paths::checkout(&b.reference, &query.k, lang),
@@ -251,6 +252,11 @@ pub async fn confirmation(
         res.headers_mut().insert(header::REFRESH, header::HeaderValue::from_static("3"));
     }
     Ok(res)
+}
+
+/// A booking's status as the buyer reads it (`expirée`, `expired`), from `booking_statuses`.
+pub fn status_label(lang: Language, status: BookingStatus) -> String {
+    i18n::text(lang, &format!("booking_statuses.{}", status.as_str()), &[])
 }
 
 /// `{"status": "pending" | "confirmed" | …}` for the confirmation page's script.
@@ -381,4 +387,26 @@ pub async fn consent(req: HttpRequest, state: web::Data<AppState>, body: web::By
 /// Bodies of the site's forms are small.
 pub fn form_config() -> web::PayloadConfig {
     web::PayloadConfig::new(FORM_LIMIT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every status a booking can have reads as a word of the page's language, never the code or
+    /// the locale path (the fallback of a missing string).
+    #[test]
+    fn every_booking_status_is_translated_in_both_languages() {
+        for &status in BookingStatus::ALL {
+            let fr = status_label(Language::Fr, status);
+            let en = status_label(Language::En, status);
+            for label in [&fr, &en] {
+                assert!(!label.is_empty() && !label.contains("booking_statuses"), "{status}: {label:?}");
+            }
+            assert_ne!(fr, status.as_str(), "{status} is translated in French");
+            assert_ne!(fr, en, "{status}");
+        }
+        assert_eq!(status_label(Language::Fr, BookingStatus::Expired), "expirée");
+        assert_eq!(status_label(Language::En, BookingStatus::Refunded), "refunded");
+    }
 }

@@ -9,7 +9,7 @@ use billetterie::email::sendgrid::SendGridTransport;
 use billetterie::email::transport::EmailTransport;
 use billetterie::stand_ins::sendgrid::SendGridStandIn;
 use chrono::{DateTime, Utc};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::helpers::*;
 
@@ -245,6 +245,67 @@ async fn the_run_due_and_preview_commands_work_from_the_command_line() {
     let bad =
         tokio::process::Command::new(env!("CARGO_BIN_EXE_billetterie")).args(["emails", "preview", "j_minus_2"]).output().await.unwrap();
     assert!(!bad.status.success());
+}
+
+/// `EMAIL_TRANSPORT=smtp` end to end: the server sends the confirmation (with its calendar file)
+/// through a real SMTP server, and the `run-due` command, reading the SMTP settings from the
+/// environment, sends the J-1 mails there too, one per address, each recorded as sent once.
+#[actix_web::test]
+async fn the_server_and_run_due_send_through_smtp() {
+    use crate::smtp::{header, parts, SmtpServer};
+    let server = SmtpServer::start();
+    let port = server.port;
+    let app = spawn_app_with(|s| {
+        s.email_transport = billetterie::config::EmailTransportKind::Smtp;
+        s.smtp_host = "127.0.0.1".into();
+        s.smtp_port = Some(port);
+        s.smtp_tls = billetterie::config::SmtpTls::None;
+    })
+    .await;
+    let reference = confirmed_booking(&app).await;
+    let of_kind =
+        |kind: &str| -> Vec<Value> { server.received().into_iter().filter(|m| header(m, "X-Billetterie-Kind") == kind).collect() };
+    assert!(eventually(Duration::from_secs(20), async || !of_kind("confirmation").is_empty()).await, "the confirmation went out");
+    let confirmation = &of_kind("confirmation")[0];
+    assert_eq!(confirmation["rcpt_tos"][0], "marie.tremblay@example.ca", "{confirmation}");
+    assert!(parts(confirmation, "text/plain")[0]["body"].as_str().unwrap().contains(&reference), "{confirmation}");
+    let ics = parts(confirmation, "text/calendar");
+    assert_eq!(ics.len(), 1, "{confirmation}");
+    assert!(ics[0]["body"].as_str().unwrap().contains("BEGIN:VEVENT"), "{confirmation}");
+    assert_eq!(parts(confirmation, "text/html").len(), 1, "{confirmation}");
+    assert!(files(&app, "confirmation").is_empty(), "nothing went to the outbox");
+
+    let run = || {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_billetterie"))
+            .args(["emails", "run-due", "--now", "2027-04-15T09:30:00-04:00"])
+            .env("APP_ENV", "test")
+            .env("DATABASE_URL", &app.db.url)
+            .env("EMAIL_TRANSPORT", "smtp")
+            .env("SMTP_HOST", "127.0.0.1")
+            .env("SMTP_PORT", port.to_string())
+            .env("SMTP_TLS", "none")
+            .env("RUST_LOG", "warn")
+            .output()
+    };
+    let out = run().await.unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("(transport: smtp)"), "{text}");
+
+    let j1 = of_kind("j_minus_1");
+    let mut to: Vec<&str> = j1.iter().map(|m| m["rcpt_tos"][0].as_str().unwrap()).collect();
+    to.sort();
+    assert_eq!(to, ["anne@example.ca", "luc@example.ca"], "{j1:?}");
+    for m in &j1 {
+        let campaign: i64 = header(m, "X-Billetterie-Campaign").parse().unwrap();
+        assert_eq!(app.db.scalar(&format!("SELECT count(*) FROM email_campaigns WHERE id = {campaign} AND status = 'sent'")), 1);
+        assert_eq!((parts(m, "text/plain").len(), parts(m, "text/html").len()), (1, 1), "{m}");
+        assert!(parts(m, "text/plain")[0]["body"].as_str().unwrap().contains("Wi-Fi"), "{m}");
+    }
+    // Run again: nothing is sent twice.
+    let before = server.received().len();
+    assert!(run().await.unwrap().status.success());
+    assert_eq!(server.received().len(), before);
 }
 
 #[actix_web::test]

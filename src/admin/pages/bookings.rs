@@ -12,19 +12,22 @@ use crate::admin::bookings::{self as svc, AttendeeEdit, SearchQuery};
 use crate::admin::city_events as events;
 use crate::admin::session::{AdminForm, AdminSession};
 use crate::domain::url::percent_encode;
-use crate::domain::{BookingStatus, PaymentStatus};
+use crate::domain::{BookingStatus, Language, PaymentStatus};
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
-async fn event_labels(state: &AppState) -> Result<Vec<(i64, String, String)>, ApiError> {
+async fn event_labels(state: &AppState, lang: Language) -> Result<Vec<(i64, String, String)>, ApiError> {
     Ok(events::list(state)
         .await?
         .into_iter()
-        .map(|e| (e.id, format!("{} {}", e.city, &e.local_start[..10]), e.status.to_string()))
+        .map(|e| (e.id, format!("{} {}", e.city_in(lang), &e.local_start[..10]), e.status.to_string()))
         .collect())
 }
 
-const STATUSES: [&str; 6] = ["held", "confirmed", "cancelled", "expired", "refunded", "moved"];
+/// A booking's status in the organiser's language (`admin.booking.statuses`).
+fn status_label(lang: Language, status: BookingStatus) -> String {
+    text(lang, &format!("booking.statuses.{}", status.as_str()))
+}
 
 #[derive(Debug, Default, Deserialize)]
 pub struct BookingsQuery {
@@ -41,7 +44,7 @@ pub async fn bookings(req: HttpRequest, state: web::Data<AppState>, who: AdminSe
     let city_event_id = q.city_event_id.as_deref().and_then(|s| s.parse::<i64>().ok());
     let page = q.page.unwrap_or(1).max(1);
     let search = SearchQuery { q: q.q.clone(), city_event_id, status: q.status.clone().filter(|s| !s.is_empty()), page: Some(page) };
-    let (rows, labels) = match (svc::search(&state, &search).await, event_labels(&state).await) {
+    let (rows, labels) = match (svc::search(&state, &search).await, event_labels(&state, lang).await) {
         (Ok(r), Ok(l)) => (r, l),
         (Err(e), _) | (_, Err(e)) => return api_error_page(&req, &state, &who, e),
     };
@@ -57,9 +60,11 @@ pub async fn bookings(req: HttpRequest, state: web::Data<AppState>, who: AdminSe
     let body = json!({
         "q": q.q.clone().unwrap_or_default(),
         "events": labels.iter().map(|l| json!({"id": l.0, "label": l.1, "selected": Some(l.0) == city_event_id})).collect::<Vec<_>>(),
-        "statuses": STATUSES.iter().map(|s| json!({"value": s, "selected": q.status.as_deref() == Some(*s)})).collect::<Vec<_>>(),
+        "statuses": BookingStatus::ALL.iter().map(|s| json!({
+            "value": s.as_str(), "label": status_label(lang, *s), "selected": q.status.as_deref() == Some(s.as_str()),
+        })).collect::<Vec<_>>(),
         "rows": rows.iter().map(|b| json!({
-            "reference": b.reference, "status": b.status, "event": label_of(b.city_event_id),
+            "reference": b.reference, "status": status_label(lang, b.status), "event": label_of(b.city_event_id),
             "buyer": format!("{} {}", b.buyer_first_name, b.buyer_last_name), "email": b.buyer_email,
             "quantity": b.quantity, "total": money(b.total_cents, lang), "created": toronto(Some(b.created_at)),
         })).collect::<Vec<_>>(),
@@ -72,7 +77,7 @@ pub async fn bookings(req: HttpRequest, state: web::Data<AppState>, who: AdminSe
 #[tracing::instrument(name = "admin.pages.bookings.booking", skip_all)]
 pub async fn booking(req: HttpRequest, state: web::Data<AppState>, who: AdminSession, path: web::Path<String>) -> HttpResponse {
     let lang = language(&req);
-    let (d, labels) = match (svc::detail(&state, &path).await, event_labels(&state).await) {
+    let (d, labels) = match (svc::detail(&state, &path).await, event_labels(&state, lang).await) {
         (Ok(d), Ok(l)) => (d, l),
         (Err(e), _) | (_, Err(e)) => return api_error_page(&req, &state, &who, e),
     };
@@ -83,6 +88,7 @@ pub async fn booking(req: HttpRequest, state: web::Data<AppState>, who: AdminSes
         confirmed && d.payments.iter().any(|p| p.status == PaymentStatus::Succeeded && p.amount_refunded_cents < p.amount_cents);
     let body = json!({
         "b": b,
+        "status_label": status_label(lang, b.status),
         "event": labels.iter().find(|l| l.0 == b.city_event_id).map(|l| l.1.clone()).unwrap_or_default(),
         "total": money(b.total_cents, lang),
         "hold_expires": if held { toronto(Some(b.hold_expires_at)) } else { String::new() },

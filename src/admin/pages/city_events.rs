@@ -10,7 +10,7 @@ use crate::admin::city_events::{self as events, CityEventInput};
 use crate::admin::session::{AdminForm, AdminSession};
 use crate::admin::waiting_list;
 use crate::db;
-use crate::domain::SalesStatus;
+use crate::domain::{Language, SalesStatus};
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
@@ -68,10 +68,17 @@ pub async fn city_events(req: HttpRequest, state: web::Data<AppState>, who: Admi
     let body = json!({
         "events": list.iter().map(|e| {
             let mut v = serde_json::to_value(e).unwrap_or_default();
+            v["city"] = json!(e.city_in(lang));
             v["status_label"] = json!(text(lang, &format!("city_events.statuses.{}", e.status)));
             v
         }).collect::<Vec<_>>(),
-        "venues": venues,
+        "venues": venues.iter().map(|v| {
+            let mut v = v.clone();
+            if lang == Language::En {
+                v["city"] = v["city_en"].clone();
+            }
+            v
+        }).collect::<Vec<_>>(),
         "blank": {"local_start": "", "local_end": "", "capacity": "", "regular_price_cents": "", "early_bird_price_cents": "",
                   "early_bird_until_local": "", "group_price_cents": "", "group_min_quantity": ""},
     });
@@ -115,7 +122,7 @@ pub async fn city_event(req: HttpRequest, state: web::Data<AppState>, who: Admin
             "expires": w.offer_expires_at.map(|t| local(t, tz)).unwrap_or_default(), "waiting": w.state == "waiting",
         })).collect::<Vec<_>>(),
     });
-    let title = format!("{} — {}", e.city, e.local_start.replace('T', " "));
+    let title = format!("{} — {}", e.city_in(lang), e.local_start.replace('T', " "));
     render(&req, &state, Some(&who), "city_event", "city_events", &title, body)
 }
 

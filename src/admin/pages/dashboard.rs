@@ -7,6 +7,7 @@ use super::{api_error_page, language, money, render, text};
 use crate::admin::chart::ChartLabels;
 use crate::admin::dashboard;
 use crate::admin::session::AdminSession;
+use crate::domain::Language;
 use crate::state::AppState;
 
 #[tracing::instrument(name = "admin.pages.dashboard.dashboard", skip_all)]
@@ -22,7 +23,7 @@ pub async fn dashboard(req: HttpRequest, state: web::Data<AppState>, who: AdminS
         .iter()
         .map(|e| {
             json!({
-                "id": e.city_event_id, "city": e.city, "date": e.local_date, "days_to_go": e.days_to_go,
+                "id": e.city_event_id, "city": if lang == Language::En { &e.city_en } else { &e.city }, "date": e.local_date, "days_to_go": e.days_to_go,
                 "status": text(lang, &format!("city_events.statuses.{}", e.status)),
                 "capacity": e.capacity, "sold": e.sold, "held": e.held, "available": e.available, "waiting": e.waiting,
                 "gross": money(e.revenue.gross_cents, lang), "taxes": money(e.revenue.taxes_cents, lang),
