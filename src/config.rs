@@ -80,6 +80,9 @@ pub struct Settings {
     pub hold_ttl_seconds: u64,
     pub hold_expiry_tick_ms: u64,
     pub max_quantity_per_booking: u16,
+    /// How many days before a city event's start (venue's time) a buyer may still cancel a paid
+    /// booking and be refunded in full (`domain::refund_window`).
+    pub refund_window_days: u32,
     pub actor_max_batch: usize,
     pub actor_max_inflight: usize,
     pub commit_timeout_ms: u64,
@@ -221,6 +224,7 @@ const ENV_KEYS: &[&str] = &[
     "hold_ttl_seconds",
     "hold_expiry_tick_ms",
     "max_quantity_per_booking",
+    "refund_window_days",
     "actor_max_batch",
     "actor_max_inflight",
     "commit_timeout_ms",

@@ -11,6 +11,7 @@ pub mod person_name;
 pub mod phone;
 pub mod pricing;
 pub mod quantity;
+pub mod refund_window;
 pub mod reservation;
 pub mod status;
 pub mod taxes;

@@ -84,6 +84,8 @@ impl Payments {
                 Ok(()) | Err(ReservationError::WrongStatus { .. }) => {}
                 Err(e) => return Err(PaymentError::Seats(e)),
             }
+            // A refund made at Stripe (its dashboard) is a refund too: the buyer is told, once.
+            self.gateway.request_buyer_email(&booking, "refund_notice").await?;
         }
         Ok(())
     }
@@ -96,6 +98,9 @@ impl Payments {
                 Ok(()) | Err(ReservationError::WrongStatus { .. }) => outcome.booking_status = BookingStatus::Refunded,
                 Err(e) => return Err(PaymentError::Seats(e)),
             }
+            // Whoever asked (the buyer, the organiser, the command line), the buyer is told; the
+            // campaign is unique per booking and kind, so a repeated or concurrent refund mails once.
+            self.gateway.request_buyer_email(booking, "refund_notice").await?;
         }
         Ok(outcome)
     }
