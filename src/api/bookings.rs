@@ -82,10 +82,22 @@ pub struct EmailQuery {
     pub email: String,
 }
 
+/// The buyer's e-mail address in a body: the proof of ownership (erasure).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailProof {
+    pub email: String,
+}
+
+/// The proof that the booking is the caller's: `token`, the `k` of the booking's link (in every
+/// e-mail), for any cancellation; the buyer's `email` only releases a hold.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CancelRequest {
-    pub email: String,
+    #[serde(default)]
+    pub token: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 fn not_found() -> ApiError {
@@ -120,32 +132,27 @@ pub async fn get(state: web::Data<AppState>, path: web::Path<String>, query: web
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(view))
 }
 
-/// Cancel a booking that is still held; its seats return at once.
+/// Cancel a booking as its buyer: a held booking's seats return at once; a paid one inside the
+/// refund window (`refund_window_days` before the day, venue's time) is refunded in full through
+/// Stripe and ends `refunded`. Asking again answers the same status and refunds nothing more.
 #[utoipa::path(post, path = "/api/v1/bookings/{reference}/cancel", tag = "bookings", request_body = CancelRequest,
     params(("reference" = String, Path, example = "TOR-7KQ2-M9XD")),
-    responses((status = 200, body = BookingView), (status = 404, body = ErrorBody), (status = 409, description = "not_cancellable: the booking is not held", body = ErrorBody),
+    responses((status = 200, body = BookingView),
+        (status = 403, description = "token_required: refunding a paid booking needs the link's token", body = ErrorBody),
+        (status = 404, description = "booking_not_found: unknown reference or wrong proof (the same answer)", body = ErrorBody),
+        (status = 409, description = "refund_window_closed, not_cancellable (cancelled or expired) or refund_in_progress", body = ErrorBody),
         (status = 422, body = ErrorBody), (status = 429, description = "busy: too many requests for this city event; see Retry-After", body = ErrorBody),
-        (status = 503, body = ErrorBody)))]
+        (status = 502, body = ErrorBody), (status = 503, body = ErrorBody)))]
 #[tracing::instrument(name = "api.bookings.cancel", skip_all)]
 pub async fn cancel(state: web::Data<AppState>, path: web::Path<String>, body: ApiJson<CancelRequest>) -> ApiResult<HttpResponse> {
-    let view = owned_booking(&state, &path, &body.0.email).await?;
-    let not_cancellable = |status: BookingStatus| {
-        ApiError::conflict("not_cancellable", format!("Only a held booking can be cancelled here; this one is {}.", status.as_str()))
-            .with_status(status.as_str())
+    use crate::services::self_service::{self, Proof};
+    let proof = match (&body.0.token, &body.0.email) {
+        (Some(t), _) => Proof::Key(t),
+        (None, Some(e)) => Proof::Email(e),
+        (None, None) => return Err(ApiError::unprocessable("missing_field", "token", "Give the token of the booking's link.")),
     };
-    if view.status != BookingStatus::Held {
-        return Err(not_cancellable(view.status));
-    }
-    let handle = state.registry.handle(crate::domain::CityEventId(view.city_event_id))?;
-    match handle.cancel(view.booking_id).await {
-        Ok(()) => {}
-        // The hold ended between the read and the actor's turn: report what it is now.
-        Err(crate::actors::ReservationError::WrongStatus { .. }) => {
-            let now = owned_booking(&state, &path, &body.0.email).await?;
-            return Err(not_cancellable(now.status));
-        }
-        Err(e) => return Err(e.into()),
-    }
-    let view = owned_booking(&state, &path, &body.0.email).await?;
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(view))
+    let (booking, _) = self_service::owned(&state, &path, proof).await?;
+    self_service::cancel(&state, &booking, proof).await?;
+    let (booking, people) = self_service::owned(&state, &path, proof).await?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(BookingView::new(booking, people)))
 }

@@ -17,7 +17,7 @@ use crate::http::error::{ErrorBody, ErrorDetail};
     ),
     components(schemas(
         ErrorBody, ErrorDetail, Availability, TaxLine, ActExperience, BookingStatus, Language,
-        RawBookingRequest, RawBuyer, RawAttendee, bookings::CancelRequest,
+        RawBookingRequest, RawBuyer, RawAttendee, bookings::CancelRequest, bookings::EmailProof,
         views::Localized, views::VenueView, views::PricesView, views::TaxRateView, views::CityEventView, views::CityView,
         views::MasterclassEventView, views::BookingCreated, views::BuyerView, views::AttendeeView, views::BookingView,
         health::Health, health::ActorsHealth, payments::CreateIntentRequest, payments::TestCardRequest, crate::services::test_cards::TestCardResult, crate::payments::IntentView, webhooks::WebhookAck,

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::bookings::{owned_booking_row, CancelRequest, EmailQuery};
+use super::bookings::{owned_booking_row, EmailProof, EmailQuery};
 use super::views::{AttendeeView, BuyerView};
 use crate::db;
 use crate::db::privacy::{MailRecord, PaymentRecord};
@@ -80,7 +80,7 @@ pub async fn personal_data(state: web::Data<AppState>, path: web::Path<String>, 
 
 /// Erase a booking's personal data: names, e-mail addresses and phone numbers become placeholders;
 /// amounts, taxes and payments stay. A held booking must be cancelled (or expire) first.
-#[utoipa::path(post, path = "/api/v1/bookings/{reference}/erase", tag = "privacy", request_body = CancelRequest,
+#[utoipa::path(post, path = "/api/v1/bookings/{reference}/erase", tag = "privacy", request_body = EmailProof,
     params(("reference" = String, Path, example = "TOR-7KQ2-M9XD")),
     responses((status = 200, body = Erased), (status = 404, body = ErrorBody), (status = 409, description = "not_erasable: the booking is held", body = ErrorBody),
         (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
@@ -88,7 +88,7 @@ pub async fn personal_data(state: web::Data<AppState>, path: web::Path<String>, 
 pub async fn erase(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: crate::http::extract::ApiJson<CancelRequest>,
+    body: crate::http::extract::ApiJson<EmailProof>,
 ) -> ApiResult<HttpResponse> {
     let (booking, _) = owned_booking_row(&state, &path, &body.0.email).await?;
     let mut conn = db::connection(&state.pool).await?;

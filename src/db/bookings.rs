@@ -342,3 +342,27 @@ pub async fn row_lock_hold(conn: &mut AsyncPgConnection, booking: &NewBooking, p
     })
     .await
 }
+
+/// Takes the session-level advisory lock of a booking's self-service refund if nobody holds it
+/// (never waits: a waiter would keep a pooled connection the holder may need). Pair with
+/// [`unlock_refund`] on the same connection before it returns to the pool.
+pub async fn try_lock_refund(conn: &mut AsyncPgConnection, booking_id: BookingId) -> QueryResult<bool> {
+    #[derive(QueryableByName)]
+    struct Locked {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        locked: bool,
+    }
+    let row: Locked = diesel::sql_query("SELECT pg_try_advisory_lock(hashtext('refund:' || $1)) AS locked")
+        .bind::<diesel::sql_types::Text, _>(booking_id.to_string())
+        .get_result(conn)
+        .await?;
+    Ok(row.locked)
+}
+
+pub async fn unlock_refund(conn: &mut AsyncPgConnection, booking_id: BookingId) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_unlock(hashtext('refund:' || $1))")
+        .bind::<diesel::sql_types::Text, _>(booking_id.to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
+}

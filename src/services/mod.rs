@@ -2,5 +2,6 @@
 //! card. Handlers parse and answer; these do the work between.
 
 pub mod bookings;
+pub mod self_service;
 pub mod test_cards;
 pub mod waiting_list;
