@@ -18,5 +18,6 @@ mod limits;
 mod payments;
 mod privacy;
 mod production;
+mod self_service;
 mod smtp;
 mod website;
