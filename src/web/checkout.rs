@@ -36,6 +36,12 @@ pub struct KeyQuery {
     k: String,
 }
 
+impl KeyQuery {
+    pub fn key(&self) -> &str {
+        &self.k
+    }
+}
+
 struct Loaded {
     booking: BookingRow,
     people: Vec<AttendeeRow>,
@@ -244,6 +250,11 @@ pub async fn confirmation(
         "attendees": attendees,
         "calendar_url": paths::calendar(&b.reference, &query.k, lang),
         "checkout_url": paths::checkout(&b.reference, &query.k, lang),
+        "cancel": if l.status == BookingStatus::Confirmed {
+            super::self_service::cancel_section(&state, lang, b, &l.details, &query.k)?
+        } else {
+            Value::Null
+        },
     });
     let meta = Meta::from_locale(lang, "confirmation", &[]).private();
     let mut res = ctx.ok("confirmation", None, meta, merge(body, receipt(&l, lang)?))?;

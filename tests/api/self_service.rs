@@ -165,3 +165,26 @@ async fn the_organisers_refund_sends_the_refund_mail_once() {
     assert_eq!(refund_mails(&app, &reference), 1);
     assert_eq!(stripe_refunds(&app), 1);
 }
+
+#[actix_web::test]
+async fn the_booking_page_has_the_cancel_button_in_the_window_and_explains_outside_it() {
+    let app = spawn_app().await;
+    let (reference, id) = paid(&app, "halifax", 1).await;
+    let k = key(&app, &reference);
+    let page = async |lang: &str| {
+        app.client.get(app.url(&format!("/{lang}/confirmation/{reference}?k={k}"))).send().await.unwrap().text().await.unwrap()
+    };
+    let fr = page("fr").await;
+    assert!(fr.contains("id=\"cancel-booking\"") && fr.contains("Annuler et me faire rembourser"), "{fr}");
+    assert!(fr.contains(&format!("/fr/confirmation/{reference}/cancel?k")) && fr.contains("name=\"csrf_token\""));
+    let en = page("en").await;
+    assert!(en.contains("Cancel and get a refund") && !en.contains("refund-window-closed"), "{en}");
+
+    starts_in_days(&app, id, 10);
+    let support = app.state.settings.support_email.clone();
+    let fr = page("fr").await;
+    assert!(!fr.contains("id=\"cancel-booking\"") && fr.contains("refund-window-closed"), "{fr}");
+    assert!(fr.contains("ne peut plus être annulée en ligne") && fr.contains(&format!("mailto:{support}")), "{fr}");
+    let en = page("en").await;
+    assert!(en.contains("can no longer be cancelled online") && en.contains(&format!("mailto:{support}")), "{en}");
+}

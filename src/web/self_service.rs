@@ -1,0 +1,78 @@
+//! The buyer's cancellation on the "my booking" page (the confirmation page of the signed link in
+//! every mail): the Cancel button inside the refund window, why not and whom to write to outside
+//! it, and the button's form (CSRF, no JavaScript needed). The work is `services::self_service`.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use serde_json::{json, Value};
+
+use super::booking_form::FormValues;
+use super::checkout::KeyQuery;
+use super::i18n;
+use super::page::PageError;
+use crate::db::catalogue::CityEventDetails;
+use crate::db::models::BookingRow;
+use crate::domain::refund_window::{refund_deadline, refund_window_open};
+use crate::domain::Language;
+use crate::http::csrf;
+use crate::http::redirect::see_other;
+use crate::services::self_service::{self, Proof};
+use crate::state::AppState;
+
+/// The cancel address of a booking's page.
+pub fn cancel_path(reference: &str, key: &str, lang: Language) -> String {
+    format!("/{}/confirmation/{reference}/cancel?k={key}", lang.as_str())
+}
+
+/// What the confirmed booking's page says about cancelling: `open` (with the form's action) and
+/// the sentence with the deadline in the venue's time, or why not and whom to write to.
+pub fn cancel_section(
+    state: &AppState,
+    lang: Language,
+    booking: &BookingRow,
+    details: &CityEventDetails,
+    key: &str,
+) -> Result<Value, PageError> {
+    let (start, zone, days) = (details.event.starts_at, details.event.time_zone, state.settings.refund_window_days);
+    let deadline = refund_deadline(start, zone, days).with_timezone(&zone);
+    let when = i18n::formats(lang)?.date_time(&deadline);
+    let days = days.to_string();
+    let support = state.settings.support_email.as_str();
+    let vars = [("deadline", when.as_str()), ("days", days.as_str()), ("support_email", support)];
+    Ok(if refund_window_open(start, zone, state.settings.refund_window_days, Utc::now()) {
+        json!({
+            "open": true,
+            "action": cancel_path(&booking.reference, key, lang),
+            "text": i18n::text(lang, "confirmation.cancel_text", &vars),
+        })
+    } else {
+        json!({ "open": false, "text": i18n::text(lang, "confirmation.cancel_closed", &vars), "support_email": support })
+    })
+}
+
+/// The Cancel button: releases or refunds, then back to the booking's page, which shows the
+/// outcome (refunded, or why it could not be).
+#[tracing::instrument(name = "web.self_service.cancel", skip_all)]
+pub async fn cancel(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String,)>,
+    query: web::Query<KeyQuery>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let lang = crate::http::language::language_of(&req);
+    let values = FormValues::parse(&body).unwrap_or_default();
+    if csrf::verify(&req, state.settings.secret_key.expose(), values.get(csrf::FIELD)).is_err() {
+        return Err(PageError { lang, status: StatusCode::FORBIDDEN, retry_after: None });
+    }
+    let proof = Proof::Key(query.key());
+    let (booking, _) = self_service::owned(&state, &path.0, proof).await.map_err(|_| PageError::not_found(lang))?;
+    match self_service::cancel(&state, &booking, proof).await {
+        // A conflict (window closed, already cancelled) is what the page explains.
+        Ok(_) => {}
+        Err(e) if e.status == StatusCode::CONFLICT => {}
+        Err(e) => return Err(PageError::from_api(lang, e)),
+    }
+    Ok(see_other(super::paths::confirmation(&booking.reference, query.key(), lang)))
+}
