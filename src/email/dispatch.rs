@@ -342,6 +342,7 @@ pub fn booking_context(
         emergency_phone: settings.emergency_phone.clone(),
         wifi_network: settings.wifi_network.clone(),
         wifi_password: settings.wifi_password.clone(),
+        refund_requested: b.status == crate::domain::BookingStatus::Refunded,
         confirmed_late: b.confirmed_at.is_some_and(|at| sequence::confirmed_late(at, d.event.starts_at, tz, settings.send_hour)),
         offer_expires_at: (kind == EmailKind::WaitlistOffer).then_some(b.hold_expires_at),
     }

@@ -50,6 +50,9 @@ pub struct EmailContext {
     /// A confirmation for a booking made after the J-30/J-14/J-7 reminders went out: it also
     /// carries their essentials (resources link, the day in brief, logistics).
     pub confirmed_late: bool,
+    /// A refund the buyer or the organiser asked for (the booking is `refunded`), not the automatic
+    /// one of a payment that arrived after its hold expired on a sold-out day.
+    pub refund_requested: bool,
     /// A waiting-list offer's deadline (its `manage_url` is then the claim link).
     pub offer_expires_at: Option<DateTime<Utc>>,
 }
@@ -109,6 +112,7 @@ impl EmailContext {
             wifi_network: "ACT-Masterclass".into(),
             wifi_password: "hexaflex2027".into(),
             confirmed_late: false,
+            refund_requested: false,
             offer_expires_at: (kind == EmailKind::WaitlistOffer).then(|| starts_at - Duration::days(30)),
         }
     }

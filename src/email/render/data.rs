@@ -139,6 +139,7 @@ pub(super) fn data(ctx: &EmailContext, links: &dyn LinkTracker) -> anyhow::Resul
             "feedback": tracked(ctx.kind == EmailKind::JPlus1, &ctx.feedback_url),
         },
         "confirmed_late": ctx.confirmed_late && ctx.kind == EmailKind::Confirmation,
+        "refund_requested": ctx.refund_requested && ctx.kind == EmailKind::RefundNotice,
         "deadline": vars["deadline"],
         "open_pixel": links.open_pixel_url(),
     }))

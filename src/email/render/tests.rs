@@ -260,3 +260,23 @@ fn snapshots() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+#[test]
+fn a_requested_refund_says_so_and_not_that_the_day_sold_out() {
+    let r = renderer();
+    for (lang, requested, sold_out) in [
+        (Language::Fr, "Votre réservation pour la classe de maître de", "affiche complet"),
+        (Language::En, "Your booking for the masterclass in", "sold out"),
+    ] {
+        let mut ctx = EmailContext::sample(EmailKind::RefundNotice, lang);
+        let automatic = r.render(&ctx, &NoTracking).unwrap();
+        assert!(automatic.text.contains(sold_out) && !automatic.text.contains(requested), "{lang:?}: {}", automatic.text);
+        ctx.refund_requested = true;
+        let mail = r.render(&ctx, &NoTracking).unwrap();
+        for body in [&mail.text, &mail.html] {
+            assert!(body.contains(requested), "{lang:?}: {body}");
+            assert!(!body.contains(sold_out), "{lang:?}: a requested refund is not the sold-out one");
+            assert!(body.contains(&ctx.city_name), "{lang:?}: the city");
+        }
+    }
+}
