@@ -68,12 +68,7 @@ async fn city_names_follow_the_language_in_the_back_office_and_on_badges() {
         let mut body = booking_body(id, 1);
         body["language"] = json!(lang);
         body["attendees"] = json!([{"first_name": name, "last_name": "Roy"}]);
-        let (status, created) = app.post_json("/api/v1/bookings/create", &body).await;
-        assert_eq!(status, 201, "{created}");
-        let reference = created["reference"].as_str().unwrap().to_owned();
-        let (_, intent) = app.create_intent(&reference).await;
-        app.stripe.confirm(intent["payment_intent_id"].as_str().unwrap(), "pm_card_visa").await;
-        assert!(eventually(Duration::from_secs(10), async || app.booking_status(&reference) == "confirmed").await);
+        app.booked_and_paid(&body).await;
     }
 
     let html = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();

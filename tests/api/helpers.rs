@@ -197,6 +197,17 @@ impl TestApp {
         (body["reference"].as_str().unwrap().to_owned(), body["booking_id"].as_str().unwrap().parse().unwrap())
     }
 
+    /// Books with `body`, pays with Stripe's test Visa and waits for the confirmation; the reference.
+    pub async fn booked_and_paid(&self, body: &Value) -> String {
+        let (status, created) = self.post_json("/api/v1/bookings/create", body).await;
+        assert_eq!(status, 201, "{created}");
+        let reference = created["reference"].as_str().unwrap().to_owned();
+        let (_, intent) = self.create_intent(&reference).await;
+        self.stripe.confirm(intent["payment_intent_id"].as_str().unwrap(), "pm_card_visa").await;
+        assert!(eventually(Duration::from_secs(10), async || self.booking_status(&reference) == "confirmed").await);
+        reference
+    }
+
     pub async fn create_intent(&self, reference: &str) -> (u16, Value) {
         self.post_json("/api/v1/payments/create-intent", &json!({"reference": reference, "email": "marie.tremblay@example.ca"})).await
     }

@@ -11,13 +11,7 @@ async fn confirmed(app: &TestApp, city: &str) -> String {
     let id = app.city_event_of(city);
     let mut body = booking_body(id, 2);
     body["attendees"] = json!([{"first_name": "Luc", "last_name": "Roy", "email": "luc@example.ca"}]);
-    let (status, created) = app.post_json("/api/v1/bookings/create", &body).await;
-    assert_eq!(status, 201, "{created}");
-    let reference = created["reference"].as_str().unwrap().to_owned();
-    let (_, intent) = app.create_intent(&reference).await;
-    app.stripe.confirm(intent["payment_intent_id"].as_str().unwrap(), "pm_card_visa").await;
-    assert!(eventually(Duration::from_secs(10), async || app.booking_status(&reference) == "confirmed").await);
-    reference
+    app.booked_and_paid(&body).await
 }
 
 fn personal_fields_left(app: &TestApp, reference: &str) -> i64 {
