@@ -265,30 +265,12 @@ fn event_from(object: &Map<String, Value>) -> SendGridEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{EmailKind, Language};
-    use crate::email::transport::Attachment;
     use p256::ecdsa::signature::Signer as _;
     use p256::ecdsa::SigningKey;
     use p256::pkcs8::EncodePublicKey as _;
 
     fn sample() -> OutgoingEmail {
-        OutgoingEmail {
-            campaign_id: 42,
-            kind: EmailKind::JMinus1,
-            language: Language::Fr,
-            to: "zoe@example.ca".into(),
-            to_name: Some("Zoé Tremblay".into()),
-            from: "billets@example.org".into(),
-            from_name: "Équipe ACT".into(),
-            subject: "C'est demain !".into(),
-            html: "<p>À demain !</p>".into(),
-            text: "À demain !".into(),
-            attachments: vec![Attachment {
-                filename: "masterclass.ics".into(),
-                content_type: "text/calendar; charset=utf-8; method=PUBLISH".into(),
-                bytes: b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n".to_vec(),
-            }],
-        }
+        OutgoingEmail::sample()
     }
 
     #[test]

@@ -194,27 +194,11 @@ fn classify(relay: &str, e: &SmtpError) -> TransportError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{EmailKind, Language};
     use crate::email::transport::Attachment;
 
+    /// The shared sample, its subject carrying a header injection attempt.
     fn sample() -> OutgoingEmail {
-        OutgoingEmail {
-            campaign_id: 42,
-            kind: EmailKind::JMinus1,
-            language: Language::Fr,
-            to: "zoe@example.ca".into(),
-            to_name: Some("Zoé Tremblay".into()),
-            from: "billets@example.org".into(),
-            from_name: "Équipe ACT".into(),
-            subject: "C'est demain !\r\nBcc: intrus@example.com".into(),
-            html: "<p>À demain !</p>".into(),
-            text: "À demain !".into(),
-            attachments: vec![Attachment {
-                filename: "masterclass.ics".into(),
-                content_type: "text/calendar; charset=utf-8; method=PUBLISH".into(),
-                bytes: b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n".to_vec(),
-            }],
-        }
+        OutgoingEmail { subject: "C'est demain !\r\nBcc: intrus@example.com".into(), ..OutgoingEmail::sample() }
     }
 
     #[test]

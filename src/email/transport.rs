@@ -31,6 +31,30 @@ pub struct OutgoingEmail {
     pub attachments: Vec<Attachment>,
 }
 
+#[cfg(test)]
+impl OutgoingEmail {
+    /// One French J-1 mail with its `.ics`, for the transports' tests.
+    pub fn sample() -> Self {
+        Self {
+            campaign_id: 42,
+            kind: EmailKind::JMinus1,
+            language: Language::Fr,
+            to: "zoe@example.ca".into(),
+            to_name: Some("Zoé Tremblay".into()),
+            from: "billets@example.org".into(),
+            from_name: "Équipe ACT".into(),
+            subject: "C'est demain !".into(),
+            html: "<p>À demain !</p>".into(),
+            text: "À demain !".into(),
+            attachments: vec![Attachment {
+                filename: "masterclass.ics".into(),
+                content_type: "text/calendar; charset=utf-8; method=PUBLISH".into(),
+                bytes: b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n".to_vec(),
+            }],
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransportError {
     /// Worth retrying later (429, 5xx, timeouts, a full disk…).
