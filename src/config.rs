@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 mod check;
 
-pub use check::{InvalidSettings, Problem};
+pub use check::{fact_problem, FactKind, InvalidSettings, Problem};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -80,9 +80,6 @@ pub struct Settings {
     pub hold_ttl_seconds: u64,
     pub hold_expiry_tick_ms: u64,
     pub max_quantity_per_booking: u16,
-    /// How many days before a city event's start (venue's time) a buyer may still cancel a paid
-    /// booking and be refunded in full (`domain::refund_window`).
-    pub refund_window_days: u32,
     pub actor_max_batch: usize,
     pub actor_max_inflight: usize,
     pub commit_timeout_ms: u64,
@@ -146,10 +143,6 @@ pub struct Settings {
     /// Cron expression (with seconds) of the pass that finds due mails.
     pub email_cron: String,
     pub email_max_attempts: i32,
-    pub support_email: String,
-    pub emergency_phone: String,
-    pub wifi_network: String,
-    pub wifi_password: String,
     /// Google Analytics measurement id; empty = no analytics at all. Even when set, the tag loads
     /// only for visitors who accepted it in the consent banner.
     #[serde(default)]
@@ -224,7 +217,6 @@ const ENV_KEYS: &[&str] = &[
     "hold_ttl_seconds",
     "hold_expiry_tick_ms",
     "max_quantity_per_booking",
-    "refund_window_days",
     "actor_max_batch",
     "actor_max_inflight",
     "commit_timeout_ms",
@@ -260,10 +252,6 @@ const ENV_KEYS: &[&str] = &[
     "email_send_hour",
     "email_cron",
     "email_max_attempts",
-    "support_email",
-    "emergency_phone",
-    "wifi_network",
-    "wifi_password",
     "ga_id",
     "waitlist_offer_ttl_seconds",
     "admin_session_idle_minutes",
@@ -414,21 +402,15 @@ mod tests {
             "STRIPE_WEBHOOK_SECRET",
             "EMAIL_TRANSPORT",
             "SENDGRID_FROM_EMAIL",
-            "SUPPORT_EMAIL",
-            "EMERGENCY_PHONE",
-            "WIFI_NETWORK",
-            "WIFI_PASSWORD",
         ];
         let named: Vec<&str> = invalid.problems.iter().map(|p| p.setting).collect();
         assert_eq!(named, expected, "{invalid}");
         let text = err.to_string();
-        assert!(text.starts_with("refusing to start (production): 14 problems in the configuration\n"), "{text}");
+        assert!(text.starts_with("refusing to start (production): 10 problems in the configuration\n"), "{text}");
         for setting in expected {
             assert_eq!(text.lines().filter(|l| l.starts_with(&format!("  - {setting}: "))).count(), 1, "{setting} on one line: {text}");
         }
         assert!(text.contains("outbox writes mails to files and never sends them"), "{text}");
-        assert!(text.contains("\"aide@billetterie.example\" is a placeholder"), "{text}");
-        assert!(text.contains("\"+1 514 555 0100\" is a placeholder"), "{text}");
         assert!(text.contains("STRIPE_WEBHOOK_SECRET: is not this kind of Stripe key"), "{text}");
 
         // The SMTP transport's own needs; the rest of the deployment is fine.

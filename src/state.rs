@@ -28,6 +28,8 @@ pub struct AppState {
     /// Booking creations per client IP (`RATE_LIMIT_BOOKINGS_PER_MINUTE`); the site's booking
     /// form shares it with the API.
     pub booking_limiter: Arc<crate::rate_limit::RateLimiter>,
+    /// The organiser's, the masterclasses' and the venues' facts the pages print.
+    pub facts: Arc<crate::db::site_facts::FactsCache>,
 }
 
 /// Confirms a payment intent with a test card number, as Stripe.js would in a browser. Only the

@@ -12,6 +12,8 @@ pub mod city_events;
 pub mod csv;
 pub mod dashboard;
 pub mod exports;
+pub mod facts;
+pub mod facts_api;
 pub mod session;
 pub mod waiting_list;
 
@@ -59,6 +61,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route("/exports/bookings.csv", web::get().to(api::accounting_csv))
                     .route("/venues", web::get().to(api::venues))
                     .route("/audit", web::get().to(api::audit_log))
+                    .configure(facts_api::routes)
                     .default_service(web::to(api::not_found)),
             ),
     )
@@ -92,6 +95,7 @@ pub fn page_routes(cfg: &mut web::ServiceConfig) {
                     .route("/city-events/{id}/sales", web::post().to(pages::sales))
                     .route("/city-events/{id}/waiting-list/{entry_id}/remove", web::post().to(pages::remove_waiting))
                     .route("/audit", web::get().to(pages::audit))
+                    .configure(pages::facts::routes)
                     .default_service(web::to(pages::not_found)),
             ),
     );

@@ -20,6 +20,7 @@ use crate::payments::stripe_client::StripeClient;
 use crate::stand_ins::stripe::{StandInConfig, StripeStandIn};
 use crate::state::AppState;
 
+mod facts_check;
 mod jobs;
 mod routes;
 
@@ -74,6 +75,27 @@ pub async fn resolve_database(settings: &Settings) -> anyhow::Result<ResolvedDat
     .await?
 }
 
+/// Follows edits made on other instances (this one reloads at once after its own).
+fn spawn_facts_reloader(facts: &Arc<crate::db::site_facts::FactsCache>, pool: AsyncPool) {
+    let facts = Arc::downgrade(facts);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(crate::db::site_facts::RELOAD_EVERY);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let Some(facts) = facts.upgrade() else { return };
+            match db::connection(&pool).await {
+                Ok(mut conn) => {
+                    if let Err(e) = facts.reload(&mut conn).await {
+                        tracing::warn!(error = %e, "could not reload the site's facts; keeping the last ones");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "could not reload the site's facts; keeping the last ones"),
+            }
+        }
+    });
+}
+
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let database = resolve_database(&settings).await?;
@@ -124,7 +146,17 @@ impl Application {
         let views = Arc::new(crate::funnel::ViewCounter::default());
         crate::funnel::ViewCounter::spawn_flusher(&views, pool.clone(), std::time::Duration::from_secs(5));
         let booking_limiter = Arc::new(crate::rate_limit::RateLimiter::per_minute(settings.rate_limit_bookings_per_minute));
+        let facts = Arc::new(crate::db::site_facts::FactsCache::default());
+        {
+            let mut conn = db::connection(&pool).await?;
+            facts.reload(&mut conn).await?;
+            if settings.app_env == crate::config::AppEnv::Production {
+                facts_check::check(&mut conn, &facts.get()).await?;
+            }
+        }
+        spawn_facts_reloader(&facts, pool.clone());
         let state = AppState {
+            facts,
             views,
             pool,
             registry,
@@ -135,7 +167,7 @@ impl Application {
             email_dispatcher,
             booking_limiter,
         };
-        crate::web::page::remember_settings(&state.settings);
+        crate::web::page::remember_settings(&state.settings, &state.facts);
         crate::web::page::check_templates().map_err(anyhow::Error::msg)?;
         let routes = routes::Routes::new(&state);
         let s = &state.settings;

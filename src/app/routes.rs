@@ -50,6 +50,7 @@ impl Routes {
 pub fn openapi_document() -> Document {
     let mut doc = ApiDoc::openapi();
     doc.merge(<crate::admin::api::AdminApiDoc as OpenApi>::openapi());
+    doc.merge(<crate::admin::facts_api::FactsApiDoc as OpenApi>::openapi());
     // Again over the merged document, so the back office's routes are completed too.
     CommonResponses.modify(&mut doc);
     Document(doc)

@@ -52,7 +52,8 @@ const DEVELOPMENT_SECRET_KEY: &str = "development-secret-key-not-for-production-
 
 /// The demo's venue facts shipped in `config/default.toml` (a unit test keeps this list in step
 /// with the file): in production they would be printed in every J-7 and J-1 mail.
-const DEMO_VALUES: &[&str] = &["ACT-Masterclass", "flexibilite2027"];
+const DEMO_VALUES: &[&str] =
+    &["ACT-Masterclass", "flexibilite2027", "hexaflex-mtl", "hexaflex-qc", "hexaflex-to", "hexaflex-van", "hexaflex-yyc", "hexaflex-hfx"];
 
 /// Words that mark a value nobody filled in (compared without case). None can occur by chance in
 /// a random key: Stripe's are base62, without `_` or `-` after their prefix.
@@ -143,10 +144,26 @@ fn production(s: &Settings, p: &mut Problems) {
         p.push("EMAIL_TRANSPORT", "outbox writes mails to files and never sends them: use smtp or sendgrid");
     }
     address(p, "SENDGRID_FROM_EMAIL", &s.sendgrid_from_email, "the sender of every mail");
-    address(p, "SUPPORT_EMAIL", &s.support_email, "the support address printed in every mail and page");
-    phone(p, "EMERGENCY_PHONE", &s.emergency_phone);
-    venue_fact(p, "WIFI_NETWORK", &s.wifi_network, "the Wi-Fi network printed in the J-7 and J-1 mails");
-    venue_fact(p, "WIFI_PASSWORD", &s.wifi_password, "the Wi-Fi password printed in the J-7 and J-1 mails");
+}
+
+/// What a stored fact must be in production.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactKind {
+    Address,
+    Phone,
+    Text,
+}
+
+/// Why a fact the organiser stored (in the back office) would print wrong in production: empty,
+/// a placeholder, a fictional 555 number, a reserved example address; `None` when it is fine.
+pub fn fact_problem(kind: FactKind, value: &str, what: &str) -> Option<String> {
+    let mut p = Problems::default();
+    match kind {
+        FactKind::Address => address(&mut p, "fact", value, what),
+        FactKind::Phone => phone_fact(&mut p, "fact", value, what),
+        FactKind::Text => venue_fact(&mut p, "fact", value, what),
+    }
+    p.0.into_iter().next().map(|p| p.message)
 }
 
 fn stripe_key(p: &mut Problems, setting: &'static str, value: &str, prefixes: &[&str], expected: &str) {
@@ -171,14 +188,13 @@ fn address(p: &mut Problems, setting: &'static str, value: &str, what: &str) {
     }
 }
 
-fn phone(p: &mut Problems, setting: &'static str, value: &str) {
-    const WHAT: &str = "the emergency phone printed in the J-1 mail";
+fn phone_fact(p: &mut Problems, setting: &'static str, value: &str, what: &str) {
     if value.trim().is_empty() {
-        p.push(setting, format!("must be set: {WHAT}"));
+        p.push(setting, format!("must be set: {what}"));
     } else if let Err(e) = Phone::parse(value) {
-        p.push(setting, format!("{WHAT} is not a phone number: {}", e.message));
+        p.push(setting, format!("{what} is not a phone number: {}", e.message));
     } else if is_fictional_phone(value) || is_placeholder(value) {
-        p.push(setting, format!("{:?} is a placeholder (555 numbers are fictional): {WHAT}", value.trim()));
+        p.push(setting, format!("{:?} is a placeholder (555 numbers are fictional): {what}", value.trim()));
     }
 }
 
@@ -269,8 +285,8 @@ mod tests {
         }
     }
 
-    /// Whatever `config/default.toml` ships as a contact or venue fact is refused in production:
-    /// if someone changes a demo value there, this fails until the list above follows.
+    /// Whatever `config/default.toml` ships as the sender is refused in production: if someone
+    /// changes the demo value there, this fails until the checks follow.
     #[test]
     fn every_demo_value_of_the_default_file_is_refused() {
         let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml")).unwrap();
@@ -280,13 +296,20 @@ mod tests {
             line.split_once('=').unwrap().1.trim().trim_matches('"').to_owned()
         };
         let mut p = Problems::default();
-        address(&mut p, "SUPPORT_EMAIL", &value_of("support_email"), "support");
         address(&mut p, "SENDGRID_FROM_EMAIL", &value_of("sendgrid_from_email"), "sender");
-        phone(&mut p, "EMERGENCY_PHONE", &value_of("emergency_phone"));
-        venue_fact(&mut p, "WIFI_NETWORK", &value_of("wifi_network"), "network");
-        venue_fact(&mut p, "WIFI_PASSWORD", &value_of("wifi_password"), "password");
         let named: Vec<&str> = p.0.iter().map(|p| p.setting).collect();
-        assert_eq!(named, ["SUPPORT_EMAIL", "SENDGRID_FROM_EMAIL", "EMERGENCY_PHONE", "WIFI_NETWORK", "WIFI_PASSWORD"], "{:?}", p.0);
+        assert_eq!(named, ["SENDGRID_FROM_EMAIL"], "{:?}", p.0);
         assert_eq!(value_of("secret_key"), DEVELOPMENT_SECRET_KEY);
+    }
+
+    /// The demo's facts (`db/seed.sql`) are refused as production facts.
+    #[test]
+    fn the_demo_facts_are_refused() {
+        assert!(fact_problem(FactKind::Address, "aide@billetterie.example", "support").is_some());
+        assert!(fact_problem(FactKind::Phone, "514 555-0199", "emergency").is_some());
+        assert!(fact_problem(FactKind::Text, "hexaflex-mtl", "Wi-Fi").is_some());
+        assert!(fact_problem(FactKind::Text, "  ", "Wi-Fi").is_some());
+        assert_eq!(fact_problem(FactKind::Address, "aide@actcanada.ca", "support"), None);
+        assert_eq!(fact_problem(FactKind::Phone, "514 861-2211", "emergency"), None);
     }
 }

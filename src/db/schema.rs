@@ -110,6 +110,55 @@ diesel::table! {
         summary_fr -> Text,
         presenter -> Text,
         created_at -> Timestamptz,
+        ce_hours -> Int4,
+        refund_window_days -> Int4,
+        name_change_days -> Int4,
+        resources_days -> Int4,
+        certificate_days -> Int4,
+    }
+}
+
+diesel::table! {
+    organiser (id) {
+        id -> Int2,
+        legal_name -> Text,
+        address -> Text,
+        support_email -> Text,
+        support_phone -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    programme_items (id) {
+        id -> Int8,
+        masterclass_event_id -> Int8,
+        position -> Int2,
+        starts_minutes -> Int4,
+        ends_minutes -> Nullable<Int4>,
+        label_en -> Text,
+        label_fr -> Text,
+        brief -> Bool,
+    }
+}
+
+diesel::table! {
+    venue_facts (venue_id) {
+        venue_id -> Int8,
+        transit_en -> Text,
+        transit_fr -> Text,
+        parking_en -> Text,
+        parking_fr -> Text,
+        hotels_en -> Text,
+        hotels_fr -> Text,
+        restaurants_en -> Text,
+        restaurants_fr -> Text,
+        accessibility_en -> Text,
+        accessibility_fr -> Text,
+        wifi_network -> Text,
+        wifi_password -> Text,
+        emergency_phone -> Text,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -264,6 +313,8 @@ diesel::joinable!(email_campaigns -> bookings (booking_id));
 diesel::joinable!(payments -> bookings (booking_id));
 diesel::joinable!(promo_codes -> city_events (city_event_id));
 diesel::joinable!(venues -> cities (city_id));
+diesel::joinable!(programme_items -> masterclass_events (masterclass_event_id));
+diesel::joinable!(venue_facts -> venues (venue_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     admin_login_attempts,
@@ -278,6 +329,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     city_events,
     email_campaigns,
     masterclass_events,
+    organiser,
+    programme_items,
+    venue_facts,
     payments,
     promo_codes,
     sales_taxes,

@@ -5,6 +5,7 @@ pub mod booking_reference;
 pub mod booking_request;
 pub mod email;
 pub mod email_kind;
+pub mod facts;
 pub mod ids;
 pub mod money;
 pub mod person_name;

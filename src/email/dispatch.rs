@@ -14,6 +14,7 @@ use super::transport::{EmailTransport, OutgoingEmail, TransportError};
 use crate::config::{EmailTransportKind, Settings};
 use crate::db::models::{AttendeeRow, BookingRow, EmailCampaignRow, NewEmailCampaign};
 use crate::db::{self, AsyncPool, DbError};
+use crate::domain::facts::DateFacts;
 use crate::domain::taxes::TaxLine;
 use crate::domain::tokens::{claim_url, offer_token};
 use crate::domain::BookingStatus;
@@ -29,10 +30,6 @@ pub struct EmailSettings {
     pub secret: String,
     pub send_hour: u32,
     pub max_attempts: i32,
-    pub support_email: String,
-    pub emergency_phone: String,
-    pub wifi_network: String,
-    pub wifi_password: String,
 }
 
 impl From<&Settings> for EmailSettings {
@@ -44,10 +41,6 @@ impl From<&Settings> for EmailSettings {
             secret: s.secret_key.expose().to_owned(),
             send_hour: s.email_send_hour,
             max_attempts: s.email_max_attempts.max(1),
-            support_email: s.support_email.clone(),
-            emergency_phone: s.emergency_phone.clone(),
-            wifi_network: s.wifi_network.clone(),
-            wifi_password: s.wifi_password.clone(),
         }
     }
 }
@@ -195,8 +188,9 @@ impl EmailService {
             return Ok(Outcome::Failed);
         };
         let people = db::emails::attendees_of(&mut conn, &[booking.id]).await?;
+        let facts = db::facts::for_date(&mut conn, details.event.masterclass_event_id, details.venue.id.0).await?;
         drop(conn);
-        let ctx = self.context(kind, row, &booking, &details, &people);
+        let ctx = self.context(kind, row, &booking, &details, &people, facts);
         let links = SignedLinks { secret: &self.settings.secret, base_url: &self.settings.base_url, campaign_id: row.id };
         let rendered = match self.renderer.render(&ctx, &links) {
             Ok(r) => r,
@@ -236,13 +230,14 @@ impl EmailService {
         b: &BookingRow,
         d: &db::catalogue::CityEventDetails,
         people: &[AttendeeRow],
+        facts: DateFacts,
     ) -> EmailContext {
         let recipient_first_name = row
             .attendee_id
             .and_then(|id| people.iter().find(|a| a.id.0 == id))
             .and_then(|a| a.first_name.clone())
             .or_else(|| Some(b.buyer_first_name.clone()));
-        booking_context(&self.settings, kind, Language::from_db(&row.language), recipient_first_name, b, d, people)
+        booking_context(&self.settings, kind, Language::from_db(&row.language), recipient_first_name, b, d, people, facts)
     }
 
     fn outgoing(&self, row: &EmailCampaignRow, kind: EmailKind, ctx: &EmailContext, r: RenderedEmail) -> OutgoingEmail {
@@ -292,6 +287,7 @@ fn recipients(booking: &BookingRow, people: &[AttendeeRow]) -> Vec<(Option<i64>,
 }
 
 /// What a mail says about one booking.
+#[allow(clippy::too_many_arguments)]
 pub fn booking_context(
     settings: &EmailSettings,
     kind: EmailKind,
@@ -300,6 +296,7 @@ pub fn booking_context(
     b: &BookingRow,
     d: &db::catalogue::CityEventDetails,
     people: &[AttendeeRow],
+    facts: DateFacts,
 ) -> EmailContext {
     let tz = d.event.time_zone;
     let base = &settings.base_url;
@@ -330,7 +327,6 @@ pub fn booking_context(
         discount_cents: b.discount_cents,
         taxes: serde_json::from_value::<Vec<TaxLine>>(b.taxes.clone()).unwrap_or_default(),
         total_cents: b.total_cents,
-        organiser_name: settings.from_name.clone(),
         manage_url: if kind == EmailKind::WaitlistOffer {
             claim_url(base, language, &offer_token(&settings.secret, b.id, b.hold_expires_at))
         } else {
@@ -338,10 +334,7 @@ pub fn booking_context(
         },
         resources_url: format!("{base}/{lang}/resources"),
         feedback_url: format!("{base}/{lang}/feedback"),
-        support_email: settings.support_email.clone(),
-        emergency_phone: settings.emergency_phone.clone(),
-        wifi_network: settings.wifi_network.clone(),
-        wifi_password: settings.wifi_password.clone(),
+        facts,
         refund_requested: b.status == crate::domain::BookingStatus::Refunded,
         confirmed_late: b.confirmed_at.is_some_and(|at| sequence::confirmed_late(at, d.event.starts_at, tz, settings.send_hour)),
         offer_expires_at: (kind == EmailKind::WaitlistOffer).then_some(b.hold_expires_at),

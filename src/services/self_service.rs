@@ -54,7 +54,9 @@ pub async fn owned(state: &AppState, reference: &str, proof: Proof<'_>) -> ApiRe
 pub async fn refund_deadline_of(state: &AppState, booking: &BookingRow, now: DateTime<Utc>) -> ApiResult<(DateTime<Utc>, bool)> {
     let mut conn = db::connection(&state.pool).await?;
     let details = db::catalogue::city_event(&mut conn, booking.city_event_id).await?.ok_or_else(not_found)?;
-    let (start, zone, days) = (details.event.starts_at, details.event.time_zone, state.settings.refund_window_days);
+    // The policy as stored now (not a page's cached copy): it decides a refund.
+    let days = db::facts::policies(&mut conn, details.event.masterclass_event_id).await?.unwrap_or_default().refund_window_days;
+    let (start, zone) = (details.event.starts_at, details.event.time_zone);
     Ok((refund_deadline(start, zone, days), refund_window_open(start, zone, days, now)))
 }
 
@@ -75,14 +77,12 @@ pub async fn cancel(state: &AppState, booking: &BookingRow, proof: Proof<'_>) ->
                     "Refunding a paid booking needs the token of the booking's link (in every e-mail).",
                 ));
             }
-            let (_, open) = refund_deadline_of(state, booking, Utc::now()).await?;
+            let (deadline, open) = refund_deadline_of(state, booking, Utc::now()).await?;
             if !open {
+                let support = state.facts.get().organiser.support_email.clone();
                 return Err(ApiError::conflict(
                     "refund_window_closed",
-                    format!(
-                        "The refund window closed {} days before the day; write to {} for help.",
-                        state.settings.refund_window_days, state.settings.support_email
-                    ),
+                    format!("The refund window closed on {}; write to {support} for help.", deadline.format("%Y-%m-%d %H:%M UTC")),
                 )
                 .with_status(BookingStatus::Confirmed.as_str()));
             }

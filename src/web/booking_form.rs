@@ -75,7 +75,7 @@ impl FieldErrors {
 
 fn message(lang: Language, e: &InvalidInput, max: u16) -> String {
     let key = format!("errors.{}", e.code);
-    if i18n::tree(lang).pointer(&format!("/errors/{}", e.code)).is_some() {
+    if i18n::raw_tree(lang).pointer(&format!("/errors/{}", e.code)).is_some() {
         i18n::text(lang, &key, &[("max", &max.to_string())])
     } else {
         i18n::text(lang, "errors.invalid_value", &[])

@@ -11,6 +11,8 @@ use super::paths::{self, Page};
 use crate::actors::registry::current_unit_price;
 use crate::db;
 use crate::db::catalogue::CityEventDetails;
+use crate::db::site_facts::SiteFacts;
+use crate::domain::facts::{ProgrammeItem, VenueFacts};
 use crate::domain::SalesStatus;
 use crate::domain::{Cents, CityEventId, Language};
 use crate::i18n::money;
@@ -215,7 +217,17 @@ pub async fn city(req: HttpRequest, state: web::Data<AppState>, slug: web::Path<
     for d in &list {
         state.views.record(d.event.id);
     }
-    let views = list.iter().map(|d| event_view(&state, d, lang)).collect::<Result<Vec<_>, _>>()?;
+    let facts = state.facts.get();
+    let views = list
+        .iter()
+        .map(|d| {
+            let mut view = event_view(&state, d, lang)?;
+            let date = facts.for_date(d.event.masterclass_event_id, d.venue.id.0);
+            view["practical"] = practical(&date.venue, lang);
+            view["timeline"] = day_timeline(&date.programme, d.event.starts_at, d.event.time_zone, lang)?;
+            Ok(view)
+        })
+        .collect::<Result<Vec<_>, PageError>>()?;
     ctx.ok("city", Some(Page::Cities), meta, json!({"city": name, "events": views, "cities_url": Page::Cities.url(lang)}))
 }
 
@@ -276,9 +288,14 @@ pub async fn static_page(req: HttpRequest, state: web::Data<AppState>, page: Pag
     let lang = ctx.lang;
     let meta = Meta::from_locale(lang, page.id(), &[]);
     match page {
-        Page::About | Page::Masterclass | Page::Testimonials | Page::Faq => ctx.ok(page.id(), Some(page), meta, json!({})),
+        Page::Masterclass => {
+            let facts = state.facts.get();
+            let body = json!({"timeline": timeline(&facts, lang)?});
+            ctx.ok(page.id(), Some(page), meta, body)
+        }
+        Page::About | Page::Testimonials | Page::Faq => ctx.ok(page.id(), Some(page), meta, json!({})),
         _ => {
-            let t = i18n::tree(lang).get(page.id()).cloned().unwrap_or(Value::Null);
+            let t = i18n::tree(lang, &state.facts.get()).get(page.id()).cloned().unwrap_or(Value::Null);
             let paragraphs = t.get("text").map(|p| json!([p])).unwrap_or_else(|| json!([]));
             let body = json!({
                 "headline": t.get("headline").cloned().unwrap_or_default(),
@@ -289,4 +306,48 @@ pub async fn static_page(req: HttpRequest, state: web::Data<AppState>, page: Pag
             ctx.ok("text_page", Some(page), meta, body)
         }
     }
+}
+
+/// A venue's practical facts in the page's language, the empty ones left out.
+fn practical(v: &VenueFacts, lang: Language) -> Value {
+    let rows: Vec<Value> = [
+        ("transit", &v.transit),
+        ("parking", &v.parking),
+        ("hotels", &v.hotels),
+        ("restaurants", &v.restaurants),
+        ("accessibility", &v.accessibility),
+    ]
+    .into_iter()
+    .filter(|(_, text)| !text.get(lang).trim().is_empty())
+    .map(|(key, text)| json!({"label": i18n::text(lang, &format!("city.{key}"), &[]), "text": text.get(lang)}))
+    .collect();
+    Value::Array(rows)
+}
+
+/// A date's timeline in its venue's time.
+fn day_timeline(programme: &[ProgrammeItem], starts_at: DateTime<Utc>, zone: chrono_tz::Tz, lang: Language) -> Result<Value, PageError> {
+    let l = i18n::formats(lang)?;
+    Ok(programme
+        .iter()
+        .map(|p| {
+            let (from, to) = p.at(starts_at, zone);
+            let time = match to {
+                Some(to) => l.time_span(from.time(), to.time()),
+                None => l.time(from.time()),
+            };
+            json!({"time": time, "label": p.label.get(lang)})
+        })
+        .collect())
+}
+
+/// The featured masterclass's programme at the next date on sale, in its venue's time (none
+/// without a date on sale: a time of day means nothing without the date's zone).
+fn timeline(facts: &SiteFacts, lang: Language) -> Result<Value, PageError> {
+    let Some(date) = facts.featured_date else { return Ok(Value::Null) };
+    let l = i18n::formats(lang)?;
+    let items = day_timeline(facts.programme(date.masterclass_id), date.starts_at, date.time_zone, lang)?;
+    let start = date.starts_at.with_timezone(&date.time_zone);
+    let (date, zone) = (l.date(start.date_naive()), l.zone(&start));
+    let note = i18n::text(lang, "masterclass.timeline_note", &[("date", &date), ("zone", &zone)]);
+    Ok(json!({"items": items, "note": note}))
 }

@@ -300,6 +300,7 @@ pub async fn calendar(
     let city = city_name(&l.details, lang);
     let manage_url = format!("{}{}", settings.frontend_url.trim_end_matches('/'), paths::manage(&l.booking.reference, lang));
     // The same file as the confirmation mail's attachment.
+    let facts = state.facts.get();
     let day = BookingDay {
         language: lang,
         reference: &l.booking.reference,
@@ -310,8 +311,8 @@ pub async fn calendar(
         starts_at: l.details.event.starts_at,
         ends_at: l.details.event.ends_at,
         manage_url: &manage_url,
-        organiser_name: &settings.email_from_name,
-        support_email: &settings.support_email,
+        organiser_name: &facts.organiser.legal_name,
+        support_email: &facts.organiser.support_email,
     };
     Ok(HttpResponse::Ok()
         .content_type("text/calendar; charset=utf-8")

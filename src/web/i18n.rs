@@ -3,15 +3,19 @@
 //! into an error, which the page tests catch, and `i18n::missing_keys` fails when one language
 //! has a key the other lacks.
 
-use serde_json::Value;
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Map, Value};
 
 use super::page::PageError;
+use crate::db::site_facts::SiteFacts;
+use crate::domain::facts::workbook_days_before;
 use crate::domain::Language;
-use crate::i18n::{self, Locale};
+use crate::i18n::{self, Locale, Vars};
 
-/// The `web` strings of one language, shared. Should the store ever fail to load, an empty tree:
-/// the strict templates then fail and the visitor gets the error page, not a crash.
-pub fn tree(lang: Language) -> &'static Value {
+/// The `web` strings of one language as stored (placeholders unfilled).
+pub fn raw_tree(lang: Language) -> &'static Value {
     static NOTHING: Value = Value::Null;
     match i18n::locale(lang).and_then(|l| l.section("web")) {
         Ok(tree) => tree,
@@ -19,6 +23,65 @@ pub fn tree(lang: Language) -> &'static Value {
             tracing::error!(error = %e, "no locale strings for the site");
             &NOTHING
         }
+    }
+}
+
+/// The `web` strings of one language with the facts filled in (`{{refund_days}}`,
+/// `{{organiser}}`…), the other placeholders (`{{count}}`) left for [`text`]'s callers. Rendered
+/// once per facts snapshot and language, then shared. Should the store ever fail to load, an
+/// empty tree: the strict templates then fail and the visitor gets the error page, not a crash.
+pub fn tree(lang: Language, facts: &SiteFacts) -> Arc<Value> {
+    static RENDERED: Mutex<Vec<(u64, Language, Arc<Value>)>> = Mutex::new(Vec::new());
+    let key = facts.generation;
+    if let Some(hit) = RENDERED.lock().ok().and_then(|r| r.iter().find(|(g, l, _)| *g == key && *l == lang).map(|e| e.2.clone())) {
+        return hit;
+    }
+    let vars = FactVars(fact_vars(facts, lang));
+    let rendered = match i18n::locale(lang).and_then(|l| l.render_section("web", &vars, &[])) {
+        Ok(tree) => Arc::new(tree),
+        Err(e) => {
+            tracing::error!(error = %e, "no locale strings for the site");
+            Arc::new(Value::Null)
+        }
+    };
+    if let Ok(mut r) = RENDERED.lock() {
+        // A few snapshots stay (several test apps share a process; one reload replaces one).
+        if r.len() >= 16 {
+            r.remove(0);
+        }
+        r.push((key, lang, rendered.clone()));
+    }
+    rendered
+}
+
+/// The facts a page's strings may name, by placeholder.
+pub fn fact_vars(facts: &SiteFacts, lang: Language) -> Map<String, Value> {
+    let (o, p) = (&facts.organiser, facts.featured_policies());
+    let mut m = Map::new();
+    m.insert("organiser".into(), o.legal_name.clone().into());
+    m.insert("organiser_address".into(), o.address.clone().into());
+    m.insert("support_email".into(), o.support_email.clone().into());
+    m.insert("support_phone".into(), o.support_phone.clone().into());
+    m.insert("refund_days".into(), p.refund_window_days.into());
+    m.insert("name_change_days".into(), p.name_change_days.into());
+    m.insert("resources_days".into(), p.resources_days.into());
+    m.insert("certificate_days".into(), p.certificate_days.into());
+    m.insert("ce_hours".into(), p.ce_hours.into());
+    m.insert("workbook_days".into(), workbook_days_before().into());
+    let _ = lang;
+    m
+}
+
+/// Fills the facts; any other placeholder is kept as written, for a later fill.
+struct FactVars(Map<String, Value>);
+
+impl Vars for FactVars {
+    fn var(&self, name: &str) -> Option<Cow<'_, str>> {
+        Some(match self.0.get(name) {
+            Some(Value::String(s)) => Cow::Borrowed(s.as_str()),
+            Some(v) => Cow::Owned(v.to_string()),
+            None => Cow::Owned(format!("{{{{{name}}}}}")),
+        })
     }
 }
 
@@ -88,7 +151,7 @@ mod tests {
             }
         }
         let mut bad = vec![];
-        walk(tree(Language::Fr), "web", &mut bad);
+        walk(raw_tree(Language::Fr), "web", &mut bad);
         assert!(bad.is_empty(), "{bad:#?}");
     }
 }

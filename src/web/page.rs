@@ -2,7 +2,7 @@
 //! language switcher, `hreflang` and canonical links, hashed assets, CSRF token, consent
 //! banner), rendering, and the HTML error pages.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::http::{header, StatusCode};
@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 
 use super::i18n;
 use super::paths::{self, Page};
+use crate::db::site_facts::{FactsCache, SiteFacts};
 use crate::domain::Language;
 use crate::http::assets::Assets;
 use crate::http::csrf::Csrf;
@@ -127,7 +128,7 @@ impl<'a> PageCtx<'a> {
     pub fn data(&self, current: Option<Page>, meta: &Meta, body: Value) -> Value {
         let consent = self.req.cookie(CONSENT_COOKIE).map(|c| c.value().to_owned());
         let at = At { path: self.req.path(), query: self.req.query_string(), consent: consent.as_deref() };
-        base_data(self.lang, at, &self.state.settings, Some(self.csrf.token()), current, meta, body)
+        base_data(self.lang, at, &self.state.settings, &self.state.facts.get(), Some(self.csrf.token()), current, meta, body)
     }
 
     /// Renders `template` with the layout; sets the CSRF cookie when it is new.
@@ -165,10 +166,12 @@ struct At<'a> {
     consent: Option<&'a str>,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn base_data(
     lang: Language,
     at: At<'_>,
     settings: &crate::config::Settings,
+    facts: &SiteFacts,
     csrf: Option<&str>,
     current: Option<Page>,
     meta: &Meta,
@@ -194,7 +197,7 @@ fn base_data(
     json!({
         "lang": lang.as_str(),
         "other_lang": other.as_str(),
-        "t": i18n::tree(lang),
+        "t": &*i18n::tree(lang, facts),
         "page": {
             "id": current.map(Page::id),
             "title": meta.title,
@@ -228,7 +231,7 @@ fn base_data(
             "configurable": ga,
             "given": consent == Some("yes"),
         },
-        "support_email": settings.support_email,
+        "support_email": facts.organiser.support_email,
         "jsonld": jsonld,
         "body": body,
     })
@@ -273,8 +276,11 @@ impl std::fmt::Display for PageError {
 /// token (they have no form).
 static ERROR_SETTINGS: OnceLock<crate::config::Settings> = OnceLock::new();
 
-pub fn remember_settings(settings: &crate::config::Settings) {
+static ERROR_FACTS: OnceLock<Arc<FactsCache>> = OnceLock::new();
+
+pub fn remember_settings(settings: &crate::config::Settings, facts: &Arc<FactsCache>) {
     let _ = ERROR_SETTINGS.set(settings.clone());
+    let _ = ERROR_FACTS.set(facts.clone());
 }
 
 pub fn error_page_html(lang: Language, status: StatusCode, path: &str) -> String {
@@ -296,7 +302,8 @@ pub fn error_page_html(lang: Language, status: StatusCode, path: &str) -> String
         }
     };
     let at = At { path, query: "", consent: None };
-    let data = base_data(lang, at, settings, None, None, &meta, json!({"busy": busy}));
+    let facts = ERROR_FACTS.get().map(|f| f.get()).unwrap_or_default();
+    let data = base_data(lang, at, settings, &facts, None, None, &meta, json!({"busy": busy}));
     site().hb.render(key, &data).unwrap_or_else(|e| {
         tracing::error!(error = %e, "error page rendering failed");
         format!("<!doctype html><html lang=\"{}\"><title>{}</title><h1>{}</h1></html>", lang.as_str(), status, status)

@@ -34,13 +34,15 @@ pub fn cancel_section(
     details: &CityEventDetails,
     key: &str,
 ) -> Result<Value, PageError> {
-    let (start, zone, days) = (details.event.starts_at, details.event.time_zone, state.settings.refund_window_days);
+    let facts = state.facts.get();
+    let days = facts.policies(details.event.masterclass_event_id).refund_window_days;
+    let (start, zone) = (details.event.starts_at, details.event.time_zone);
     let deadline = refund_deadline(start, zone, days).with_timezone(&zone);
     let when = i18n::formats(lang)?.date_time(&deadline);
-    let days = days.to_string();
-    let support = state.settings.support_email.as_str();
-    let vars = [("deadline", when.as_str()), ("days", days.as_str()), ("support_email", support)];
-    Ok(if refund_window_open(start, zone, state.settings.refund_window_days, Utc::now()) {
+    let days_text = days.to_string();
+    let support = facts.organiser.support_email.as_str();
+    let vars = [("deadline", when.as_str()), ("days", days_text.as_str()), ("support_email", support)];
+    Ok(if refund_window_open(start, zone, days, Utc::now()) {
         json!({
             "open": true,
             "action": cancel_path(&booking.reference, key, lang),

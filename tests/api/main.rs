@@ -12,6 +12,7 @@ mod database;
 mod defects;
 mod emails;
 mod errors;
+mod facts;
 mod faults;
 mod lifecycle;
 mod limits;

@@ -181,7 +181,7 @@ async fn the_booking_page_has_the_cancel_button_in_the_window_and_explains_outsi
     assert!(en.contains("Cancel and get a refund") && !en.contains("refund-window-closed"), "{en}");
 
     starts_in_days(&app, id, 10);
-    let support = app.state.settings.support_email.clone();
+    let support = app.state.facts.get().organiser.support_email.clone();
     let fr = page("fr").await;
     assert!(!fr.contains("id=\"cancel-booking\"") && fr.contains("refund-window-closed"), "{fr}");
     assert!(fr.contains("ne peut plus être annulée en ligne") && fr.contains(&format!("mailto:{support}")), "{fr}");

@@ -10,6 +10,7 @@ mod audit;
 mod bookings;
 mod city_events;
 mod dashboard;
+pub mod facts;
 mod login;
 
 use std::sync::OnceLock;
@@ -48,6 +49,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("city_event", include_str!("../../../templates/admin/city_event.hbs")),
     ("audit", include_str!("../../../templates/admin/audit.hbs")),
     ("message", include_str!("../../../templates/admin/message.hbs")),
+    ("facts", include_str!("../../../templates/admin/facts.hbs")),
+    ("masterclass_content", include_str!("../../../templates/admin/masterclass_content.hbs")),
+    ("venue_facts", include_str!("../../../templates/admin/venue_facts.hbs")),
 ];
 
 /// The templates, compiled once; a template that does not compile is an error each page turns

@@ -4,6 +4,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::calendar::BookingDay;
+use crate::domain::facts::{Bilingual, DateFacts, Organiser, Policies, ProgrammeItem, VenueFacts};
 use crate::domain::taxes::TaxLine;
 use crate::domain::{EmailKind, Language};
 
@@ -35,18 +36,15 @@ pub struct EmailContext {
     pub discount_cents: i64,
     pub taxes: Vec<TaxLine>,
     pub total_cents: i64,
-    pub organiser_name: String,
     /// The booking page (view, how to cancel).
     pub manage_url: String,
     /// J-30 documents; J+1 resources, online for 3 months.
     pub resources_url: String,
     /// J+1 feedback form.
     pub feedback_url: String,
-    pub support_email: String,
-    /// J-1.
-    pub emergency_phone: String,
-    pub wifi_network: String,
-    pub wifi_password: String,
+    /// The organiser, the masterclass's policies and programme, the venue's practical facts:
+    /// read from their one source (`db::facts`) for each mail.
+    pub facts: DateFacts,
     /// A confirmation for a booking made after the J-30/J-14/J-7 reminders went out: it also
     /// carries their essentials (resources link, the day in brief, logistics).
     pub confirmed_late: bool,
@@ -99,7 +97,6 @@ impl EmailContext {
             discount_cents: 0,
             taxes,
             total_cents: total,
-            organiser_name: "Billetterie ACT Canada".into(),
             manage_url: if kind == EmailKind::WaitlistOffer {
                 format!("{site}/{lang}/waiting-list/claim?token=4b1d0c2e.1805300000.9f3a")
             } else {
@@ -107,10 +104,7 @@ impl EmailContext {
             },
             resources_url: format!("{site}/{lang}/resources/{reference}"),
             feedback_url: format!("{site}/{lang}/feedback/{reference}"),
-            support_email: "aide@billetterie.example".into(),
-            emergency_phone: "514 555-0199".into(),
-            wifi_network: "ACT-Masterclass".into(),
-            wifi_password: "hexaflex2027".into(),
+            facts: sample_facts(),
             confirmed_late: false,
             refund_requested: false,
             offer_expires_at: (kind == EmailKind::WaitlistOffer).then(|| starts_at - Duration::days(30)),
@@ -129,8 +123,45 @@ impl EmailContext {
             starts_at: self.starts_at,
             ends_at: self.ends_at,
             manage_url: &self.manage_url,
-            organiser_name: &self.organiser_name,
-            support_email: &self.support_email,
+            organiser_name: &self.facts.organiser.legal_name,
+            support_email: &self.facts.organiser.support_email,
         }
+    }
+}
+
+/// The demo's facts (as `db/seed.sql` has them for Montréal), for previews and tests.
+fn sample_facts() -> DateFacts {
+    let item = |starts: i32, ends: Option<i32>, en: &str, fr: &str, brief: bool| ProgrammeItem {
+        starts_minutes: starts,
+        ends_minutes: ends,
+        label: Bilingual::new(en, fr),
+        brief,
+    };
+    DateFacts {
+        organiser: Organiser {
+            legal_name: "Formations ACT Canada inc.".into(),
+            address: "400, boulevard De Maisonneuve Ouest, bureau 700, Montréal (Québec) H3A 1L4".into(),
+            support_email: "aide@billetterie.example".into(),
+            support_phone: "1 888 555-0142".into(),
+        },
+        policies: Policies::default(),
+        programme: vec![
+            item(-30, None, "Registration and check-in, coffee", "Accueil et inscription, café", true),
+            item(0, None, "Welcome and overview of the day", "Mot de bienvenue et présentation de la journée", true),
+            item(15, None, "Block 1 — The hexaflex", "Bloc 1 — L’hexaflex", false),
+            item(90, Some(105), "Break", "Pause", false),
+            item(180, Some(240), "Lunch (on your own)", "Dîner libre", true),
+            item(450, None, "End of the day", "Fin de la journée", true),
+        ],
+        venue: VenueFacts {
+            transit: Bilingual::new("Place-d’Armes metro station (orange line).", "Station de métro Place-d’Armes (ligne orange)."),
+            parking: Bilingual::new("Underground parking at the Palais.", "Stationnement souterrain du Palais."),
+            hotels: Bilingual::new("Hotel Monville, a five-minute walk.", "Hôtel Monville, à cinq minutes à pied."),
+            restaurants: Bilingual::new("Chinatown, a few minutes on foot.", "Le quartier chinois, à quelques minutes à pied."),
+            accessibility: Bilingual::new("Step-free access from the metro.", "Accès sans marche depuis le métro."),
+            wifi_network: "ACT-Montreal".into(),
+            wifi_password: "hexaflex-mtl".into(),
+            emergency_phone: "514 555-0199".into(),
+        },
     }
 }

@@ -2,12 +2,11 @@
 //! values), dates and times in the venue's zone, the receipt, the attendees, the day's agenda and
 //! the links (tracked when a tracker is given).
 
-use anyhow::{anyhow, Context as _};
-use chrono::{DateTime, Duration, Months};
-use chrono_tz::Tz;
+use anyhow::anyhow;
 use serde_json::{json, Value};
 
 use super::{EmailContext, LinkTracker};
+use crate::domain::facts::{self, VenueFacts};
 use crate::domain::taxes::TaxLine;
 use crate::domain::{Cents, EmailKind, Language};
 use crate::i18n::{self, lookup, Locale};
@@ -16,25 +15,21 @@ use crate::i18n::{self, lookup, Locale};
 /// for the templates.
 const RUST_SIDE_SUBTREES: [&str; 2] = ["patterns", "ics"];
 
-/// Check-in opens this long before the start.
-const DOORS_BEFORE_START_MINUTES: i64 = 30;
-
-/// The resources stay online this long after the day.
-const RESOURCES_MONTHS: u32 = 3;
-
 /// The values the templates see.
 pub(super) fn data(ctx: &EmailContext, links: &dyn LinkTracker) -> anyhow::Result<Value> {
     let (l, lang) = (i18n::locale(ctx.language)?, ctx.language);
     let start = ctx.starts_at.with_timezone(&ctx.time_zone);
     let end = ctx.ends_at.with_timezone(&ctx.time_zone);
-    let doors = start - Duration::minutes(DOORS_BEFORE_START_MINUTES);
+    let (facts, policies) = (&ctx.facts, &ctx.facts.policies);
+    let doors = facts::doors_open(&facts.programme, ctx.starts_at).with_timezone(&ctx.time_zone);
     let zone = l.zone(&start);
     let date = l.date(start.date_naive());
     let start_time = l.time(start.time());
     let end_time = l.time(end.time());
     let doors_time = l.time(doors.time());
     let time_range = l.time_range(&start, &end);
-    let resources_until = start.date_naive().checked_add_months(Months::new(RESOURCES_MONTHS)).context("date out of range")?;
+    let resources_until = policies.resources_until(ctx.starts_at).with_timezone(&ctx.time_zone).date_naive();
+    let certificate_by = policies.certificate_by(ctx.starts_at).with_timezone(&ctx.time_zone).date_naive();
     let money = |cents: i64| l.money(Cents(cents));
     let deadline = ctx.offer_expires_at.map(|at| l.date_time(&at.with_timezone(&ctx.time_zone))).unwrap_or_default();
     let first_name = ctx.recipient_first_name.as_deref().map(str::trim).filter(|n| !n.is_empty());
@@ -48,11 +43,19 @@ pub(super) fn data(ctx: &EmailContext, links: &dyn LinkTracker) -> anyhow::Resul
         "end_time": end_time,
         "zone": zone,
         "reference": ctx.booking_reference,
-        "organiser": ctx.organiser_name,
-        "support_email": ctx.support_email,
-        "emergency_phone": ctx.emergency_phone,
+        "organiser": facts.organiser.legal_name,
+        "support_email": facts.organiser.support_email,
+        "support_phone": facts.organiser.support_phone,
+        "emergency_phone": facts.venue.emergency_phone,
         "total": money(ctx.total_cents),
         "resources_until": l.date(resources_until),
+        "resources_days": policies.resources_days,
+        "certificate_by": l.date(certificate_by),
+        "certificate_days": policies.certificate_days,
+        "refund_days": policies.refund_window_days,
+        "name_change_days": policies.name_change_days,
+        "workbook_days": facts::workbook_days_before(),
+        "ce_hours": policies.ce_hours,
         "venue_address": ctx.venue_address,
         "deadline": deadline,
     });
@@ -98,8 +101,8 @@ pub(super) fn data(ctx: &EmailContext, links: &dyn LinkTracker) -> anyhow::Resul
     let names_missing = attendees.iter().any(|a| a["to_come"] == true);
 
     // Agenda.
-    let agenda = agenda_items(l, ctx, &t, false)?;
-    let agenda_brief = agenda_items(l, ctx, &t, true)?;
+    let agenda = agenda_items(l, ctx, false);
+    let agenda_brief = agenda_items(l, ctx, true);
 
     // Links: only those the mail shows, so a tracker registers no unused link.
     let shows_resources =
@@ -115,10 +118,12 @@ pub(super) fn data(ctx: &EmailContext, links: &dyn LinkTracker) -> anyhow::Resul
         "t": t,
         "reference": ctx.booking_reference,
         "buyer_name": ctx.buyer_name,
-        "organiser": ctx.organiser_name,
-        "support_email": ctx.support_email,
-        "emergency_phone": ctx.emergency_phone,
-        "wifi": {"network": ctx.wifi_network, "password": ctx.wifi_password},
+        "organiser": facts.organiser.legal_name,
+        "organiser_address": facts.organiser.address,
+        "support_email": facts.organiser.support_email,
+        "emergency_phone": facts.venue.emergency_phone,
+        "wifi": {"network": facts.venue.wifi_network, "password": facts.venue.wifi_password},
+        "venue_facts": venue_facts(&facts.venue, lang),
         "event": {
             "city": ctx.city_name,
             "venue_name": ctx.venue_name,
@@ -145,35 +150,50 @@ pub(super) fn data(ctx: &EmailContext, links: &dyn LinkTracker) -> anyhow::Resul
     }))
 }
 
-/// The day's schedule (or its brief version) in local time: `time` for HTML, `time_col` padded
-/// for the plain-text column.
-fn agenda_items(l: &Locale, ctx: &EmailContext, t: &Value, brief: bool) -> anyhow::Result<Vec<Value>> {
-    let local = |at: Point| -> DateTime<Tz> {
-        let base = match at.0 {
-            Anchor::Start => ctx.starts_at,
-            Anchor::End => ctx.ends_at,
-        };
-        (base + Duration::minutes(at.1)).with_timezone(&ctx.time_zone)
-    };
-    let mut items = Vec::new();
-    for slot in AGENDA.iter().filter(|s| !brief || s.brief) {
-        let time = match slot.until {
-            Some(until) => l.time_span(local(slot.at).time(), local(until).time()),
-            None => l.time(local(slot.at).time()),
-        };
-        let label = lookup(t, &format!("agenda.items.{}", slot.key))
-            .and_then(Value::as_str)
-            .ok_or_else(|| anyhow!("missing locale string email.agenda.items.{}", slot.key))?;
-        items.push((time, label.to_owned()));
-    }
+/// The day's schedule (or its brief version) in local time, from the masterclass's programme:
+/// `time` for HTML, `time_col` padded for the plain-text column.
+fn agenda_items(l: &Locale, ctx: &EmailContext, brief: bool) -> Vec<Value> {
+    let items: Vec<(String, String)> = ctx
+        .facts
+        .programme
+        .iter()
+        .filter(|p| !brief || p.brief)
+        .map(|p| {
+            let (from, to) = p.at(ctx.starts_at, ctx.time_zone);
+            let time = match to {
+                Some(to) => l.time_span(from.time(), to.time()),
+                None => l.time(from.time()),
+            };
+            (time, p.label.get(ctx.language).to_owned())
+        })
+        .collect();
     let width = items.iter().map(|(time, _)| time.chars().count()).max().unwrap_or(0) + 3;
-    Ok(items
+    items
         .into_iter()
         .map(|(time, label)| {
             let pad = " ".repeat(width - time.chars().count());
             json!({"time_col": format!("{time}{pad}"), "time": time, "label": label})
         })
-        .collect())
+        .collect()
+}
+
+/// The venue's practical facts in the mail's language; an empty one is left out.
+fn venue_facts(v: &VenueFacts, lang: Language) -> Value {
+    let word = |b: &crate::domain::facts::Bilingual| {
+        let s = b.get(lang).trim();
+        if s.is_empty() {
+            Value::Null
+        } else {
+            Value::from(s)
+        }
+    };
+    json!({
+        "hotels": word(&v.hotels),
+        "transit": word(&v.transit),
+        "parking": word(&v.parking),
+        "restaurants": word(&v.restaurants),
+        "accessibility": word(&v.accessibility),
+    })
 }
 
 fn tax_row(l: &Locale, tax: &TaxLine) -> anyhow::Result<Value> {
@@ -189,37 +209,3 @@ fn tax_row(l: &Locale, tax: &TaxLine) -> anyhow::Result<Value> {
     };
     Ok(json!({"label": label, "detail": detail, "amount": l.money(Cents(tax.amount_cents))}))
 }
-
-/// Where an agenda item sits: minutes from the start or from the end of the day.
-#[derive(Debug, Clone, Copy)]
-enum Anchor {
-    Start,
-    End,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Point(Anchor, i64);
-
-/// The programme of the day (labels are `email.agenda.items.<key>`). Morning items hang on the
-/// start, afternoon ones on the end: 9:00–16:30 gives 8:30 check-in, lunch 12:00–13:00, end 16:30.
-struct Slot {
-    key: &'static str,
-    at: Point,
-    until: Option<Point>,
-    /// Also in the short version (J-1, late confirmation).
-    brief: bool,
-}
-
-const AGENDA: &[Slot] = &[
-    Slot { key: "doors", at: Point(Anchor::Start, -DOORS_BEFORE_START_MINUTES), until: None, brief: true },
-    Slot { key: "opening", at: Point(Anchor::Start, 0), until: None, brief: true },
-    Slot { key: "block_1", at: Point(Anchor::Start, 15), until: None, brief: false },
-    Slot { key: "break_am", at: Point(Anchor::Start, 90), until: None, brief: false },
-    Slot { key: "block_2", at: Point(Anchor::Start, 105), until: None, brief: false },
-    Slot { key: "lunch", at: Point(Anchor::Start, 180), until: Some(Point(Anchor::Start, 240)), brief: true },
-    Slot { key: "block_3", at: Point(Anchor::Start, 240), until: None, brief: false },
-    Slot { key: "break_pm", at: Point(Anchor::End, -120), until: None, brief: false },
-    Slot { key: "block_4", at: Point(Anchor::End, -105), until: None, brief: false },
-    Slot { key: "closing", at: Point(Anchor::End, -15), until: None, brief: false },
-    Slot { key: "end", at: Point(Anchor::End, 0), until: None, brief: true },
-];

@@ -168,10 +168,10 @@ fn each_reminder_says_what_it_is_for() {
     let j7 = render(EmailKind::JMinus7, Language::En);
     assert!(j7.text.contains("Parking") && j7.text.contains("Lunch is not included") && j7.text.contains("Accessibility"));
     let j1 = render(EmailKind::JMinus1, Language::En);
-    assert!(j1.text.contains("514 555-0199") && j1.text.contains("ACT-Masterclass") && j1.text.contains("hexaflex2027"));
+    assert!(j1.text.contains("514 555-0199") && j1.text.contains("ACT-Montreal") && j1.text.contains("hexaflex-mtl"));
     let j1 = render(EmailKind::JPlus1, Language::Fr);
     assert!(j1.text.contains(&ctx.feedback_url) && j1.text.contains(&ctx.resources_url));
-    assert!(j1.text.contains("vendredi 16 juillet 2027"), "resources until the day + 3 months");
+    assert!(j1.text.contains("pendant 60 jours, soit jusqu’au mardi 15 juin 2027"), "resources until the day + the policy's 60 days");
     assert!(j1.text.contains("attestation"));
     let refund = render(EmailKind::RefundNotice, Language::Fr);
     assert!(refund.text.contains("1\u{202f}138,25\u{a0}$") && refund.text.contains("5 à 10 jours ouvrables"));
