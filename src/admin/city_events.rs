@@ -29,6 +29,10 @@ pub struct CityEventInput {
     /// Required to create; ignored on edit (a city event stays in its city).
     #[serde(default)]
     pub city_id: Option<i64>,
+    /// The masterclass of a new date; ignored on edit. When left out, the only masterclass
+    /// (refused with `missing_field` when there are several).
+    #[serde(default)]
+    pub masterclass_id: Option<i64>,
     /// A venue of the city.
     pub venue_id: i64,
     #[schema(example = "2027-09-14T09:00")]
@@ -229,8 +233,18 @@ pub async fn create(state: &AppState, who: &AdminSession, input: &CityEventInput
     let venue = db::admin::venue(&mut conn, input.venue_id).await?.filter(|v| v.city_id == CityId(city_id));
     let venue = venue.ok_or_else(|| ApiError::unprocessable("invalid_venue", "venue_id", "Choose a venue of this city."))?;
     let f = fields(input, &venue)?;
-    let masterclass = db::catalogue::masterclass_events(&mut conn).await?;
-    let masterclass = masterclass.first().ok_or_else(|| ApiError::conflict("no_masterclass", "No masterclass event exists."))?;
+    let masterclasses = db::catalogue::masterclass_events(&mut conn).await?;
+    let masterclass = match input.masterclass_id {
+        Some(id) => masterclasses
+            .iter()
+            .find(|m| m.id == id)
+            .ok_or_else(|| ApiError::unprocessable("invalid_masterclass", "masterclass_id", "Choose an existing masterclass."))?,
+        None => match masterclasses.as_slice() {
+            [] => return Err(ApiError::conflict("no_masterclass", "No masterclass event exists.")),
+            [only] => only,
+            _ => return Err(ApiError::unprocessable("missing_field", "masterclass_id", "Choose the masterclass.")),
+        },
+    };
     let id =
         db::admin::insert_city_event(&mut conn, masterclass.id, city_id, &f, input.capacity, status.as_str()).await.map_err(db_refusal)?;
     let details = db::catalogue::city_event(&mut conn, id).await?.ok_or_else(not_found)?;

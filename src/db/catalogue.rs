@@ -91,7 +91,8 @@ pub async fn active_holds(
         .await
 }
 
-/// The percentage a promotion code takes off for this city event now, if the code is valid.
+/// The percentage a promotion code takes off for this city event now, if the code is valid
+/// (active, inside its validity window, for this date or all).
 pub async fn promo_percent(
     conn: &mut diesel_async::AsyncPgConnection,
     code: &str,
@@ -103,10 +104,14 @@ pub async fn promo_percent(
         .filter(promo_codes::active.eq(true))
         .filter(promo_codes::city_event_id.is_null().or(promo_codes::city_event_id.eq(city_event_id)))
         .filter(promo_codes::valid_until.is_null().or(promo_codes::valid_until.gt(now)))
+        .filter(promo_codes::valid_from.is_null().or(promo_codes::valid_from.le(now)))
+        // Fixed-amount codes are not priced yet: they are refused rather than misapplied.
+        .filter(promo_codes::kind.eq("percent"))
         .select(promo_codes::percent_off)
-        .first(conn)
+        .first::<Option<i32>>(conn)
         .await
         .optional()
+        .map(Option::flatten)
 }
 
 /// (capacity, seats_held, seats_sold) as the database counts them.

@@ -198,9 +198,14 @@ diesel::table! {
         id -> Int8,
         code -> Text,
         city_event_id -> Nullable<Int8>,
-        percent_off -> Int4,
+        percent_off -> Nullable<Int4>,
         valid_until -> Nullable<Timestamptz>,
         active -> Bool,
+        kind -> Text,
+        amount_off_cents -> Nullable<Int8>,
+        max_uses -> Nullable<Int4>,
+        valid_from -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
     }
 }
 

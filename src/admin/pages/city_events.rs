@@ -17,6 +17,8 @@ use crate::state::AppState;
 /// The city-event form as posted: empty fields are absent.
 #[derive(Debug, Deserialize)]
 pub struct EventForm {
+    #[serde(default)]
+    masterclass_id: Option<i64>,
     venue_id: i64,
     local_start: String,
     local_end: String,
@@ -44,6 +46,7 @@ impl EventForm {
         }
         Ok(CityEventInput {
             city_id,
+            masterclass_id: self.masterclass_id,
             venue_id: self.venue_id,
             local_start: self.local_start,
             local_end: self.local_end,
@@ -65,6 +68,10 @@ pub async fn city_events(req: HttpRequest, state: web::Data<AppState>, who: Admi
         (Ok(l), Ok(v)) => (l, v),
         (Err(e), _) | (_, Err(e)) => return api_error_page(&req, &state, &who, e),
     };
+    let masterclasses = match db::connection(&state.pool).await {
+        Ok(mut conn) => db::catalogue::masterclass_events(&mut conn).await.unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
     let body = json!({
         "events": list.iter().map(|e| {
             let mut v = serde_json::to_value(e).unwrap_or_default();
@@ -79,6 +86,9 @@ pub async fn city_events(req: HttpRequest, state: web::Data<AppState>, who: Admi
             }
             v
         }).collect::<Vec<_>>(),
+        "masterclasses": masterclasses.iter().map(|m| json!({
+            "id": m.id, "title": if lang == Language::En { &m.title_en } else { &m.title_fr },
+        })).collect::<Vec<_>>(),
         "blank": {"local_start": "", "local_end": "", "capacity": "", "regular_price_cents": "", "early_bird_price_cents": "",
                   "early_bird_until_local": "", "group_price_cents": "", "group_min_quantity": ""},
     });
