@@ -258,11 +258,12 @@ impl VenueFactsInput {
     }
 }
 
+fn no_masterclass() -> ApiError {
+    ApiError::not_found("masterclass_not_found", "No masterclass has this id.")
+}
+
 async fn masterclass_exists(conn: &mut AsyncConn, id: i64) -> ApiResult<()> {
-    match db::facts::policies(conn, id).await? {
-        Some(_) => Ok(()),
-        None => Err(ApiError::not_found("masterclass_not_found", "No masterclass has this id.")),
-    }
+    db::facts::policies(conn, id).await?.map(drop).ok_or_else(no_masterclass)
 }
 
 async fn venue_exists(conn: &mut AsyncConn, id: i64) -> ApiResult<()> {
@@ -303,20 +304,14 @@ pub async fn save_organiser(state: &AppState, who: &AdminSession, input: &Organi
 
 pub async fn policies(state: &AppState, masterclass_id: i64) -> ApiResult<PoliciesInput> {
     let mut conn = db::connection(&state.pool).await?;
-    let p = db::facts::policies(&mut conn, masterclass_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("masterclass_not_found", "No masterclass has this id."))?;
+    let p = db::facts::policies(&mut conn, masterclass_id).await?.ok_or_else(no_masterclass)?;
     Ok(PoliciesInput::from_facts(&p))
 }
 
 pub async fn save_policies(state: &AppState, who: &AdminSession, masterclass_id: i64, input: &PoliciesInput) -> ApiResult<PoliciesInput> {
     let parsed = input.parse()?;
     let mut conn = db::connection(&state.pool).await?;
-    let before = PoliciesInput::from_facts(
-        &db::facts::policies(&mut conn, masterclass_id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("masterclass_not_found", "No masterclass has this id."))?,
-    );
+    let before = PoliciesInput::from_facts(&db::facts::policies(&mut conn, masterclass_id).await?.ok_or_else(no_masterclass)?);
     db::facts::save_policies(&mut conn, masterclass_id, &parsed).await?;
     let target = ("masterclass", masterclass_id.to_string());
     written(state, &mut conn, who, "masterclass.policies", target, [json!(before), json!(parsed)]).await?;

@@ -67,10 +67,6 @@ impl SiteFacts {
         self.featured.map(|id| self.policies(id)).unwrap_or_default()
     }
 
-    pub fn featured_programme(&self) -> &[ProgrammeItem] {
-        self.featured.map_or(&[], |id| self.programme(id))
-    }
-
     pub fn for_date(&self, masterclass_id: i64, venue_id: i64) -> DateFacts {
         DateFacts {
             organiser: self.organiser.clone(),

@@ -38,22 +38,6 @@ pub struct Organiser {
     pub support_phone: String,
 }
 
-impl Organiser {
-    /// The settings the organiser has not filled in yet, by name.
-    pub fn missing(&self) -> Vec<&'static str> {
-        [
-            ("legal_name", &self.legal_name),
-            ("address", &self.address),
-            ("support_email", &self.support_email),
-            ("support_phone", &self.support_phone),
-        ]
-        .into_iter()
-        .filter(|(_, v)| v.trim().is_empty())
-        .map(|(k, _)| k)
-        .collect()
-    }
-}
-
 /// A masterclass's promises, in whole days (and its continuing-education hours).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Policies {
@@ -129,17 +113,6 @@ pub struct VenueFacts {
     pub emergency_phone: String,
 }
 
-impl VenueFacts {
-    /// What the day's mails need and the organiser has not filled in, by name.
-    pub fn missing(&self) -> Vec<&'static str> {
-        [("wifi_network", &self.wifi_network), ("wifi_password", &self.wifi_password), ("emergency_phone", &self.emergency_phone)]
-            .into_iter()
-            .filter(|(_, v)| v.trim().is_empty())
-            .map(|(k, _)| k)
-            .collect()
-    }
-}
-
 /// Everything a page or a mail about one date prints besides the date itself.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DateFacts {
@@ -168,13 +141,5 @@ mod tests {
     #[test]
     fn the_workbook_goes_with_the_j_minus_30_mail() {
         assert_eq!(workbook_days_before(), 30);
-    }
-
-    #[test]
-    fn missing_facts_are_named() {
-        let o = Organiser { legal_name: "X inc.".into(), ..Organiser::default() };
-        assert_eq!(o.missing(), ["address", "support_email", "support_phone"]);
-        let v = VenueFacts { wifi_network: "n".into(), ..VenueFacts::default() };
-        assert_eq!(v.missing(), ["wifi_password", "emergency_phone"]);
     }
 }

@@ -125,6 +125,14 @@ impl Locale {
         self.formats.time_span.fill(&[("start", &self.time(start)), ("end", &self.time(end))])
     }
 
+    /// A time, or a span when there is an end: a programme line ("8 h 30", "12 h 00 à 13 h 00").
+    pub fn time_or_span(&self, start: NaiveTime, end: Option<NaiveTime>) -> String {
+        match end {
+            Some(end) => self.time_span(start, end),
+            None => self.time(start),
+        }
+    }
+
     /// The zone's abbreviation at that instant as the language writes it: "EDT" in English,
     /// "HAE" (heure avancée de l'Est) in French; the tz database's when the locale has none.
     pub fn zone(&self, at: &DateTime<Tz>) -> String {

@@ -331,11 +331,7 @@ fn day_timeline(programme: &[ProgrammeItem], starts_at: DateTime<Utc>, zone: chr
         .iter()
         .map(|p| {
             let (from, to) = p.at(starts_at, zone);
-            let time = match to {
-                Some(to) => l.time_span(from.time(), to.time()),
-                None => l.time(from.time()),
-            };
-            json!({"time": time, "label": p.label.get(lang)})
+            json!({"time": l.time_or_span(from.time(), to.map(|t| t.time())), "label": p.label.get(lang)})
         })
         .collect())
 }

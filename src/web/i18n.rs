@@ -36,7 +36,7 @@ pub fn tree(lang: Language, facts: &SiteFacts) -> Arc<Value> {
     if let Some(hit) = RENDERED.lock().ok().and_then(|r| r.iter().find(|(g, l, _)| *g == key && *l == lang).map(|e| e.2.clone())) {
         return hit;
     }
-    let vars = FactVars(fact_vars(facts, lang));
+    let vars = FactVars(fact_vars(facts));
     let rendered = match i18n::locale(lang).and_then(|l| l.render_section("web", &vars, &[])) {
         Ok(tree) => Arc::new(tree),
         Err(e) => {
@@ -55,7 +55,7 @@ pub fn tree(lang: Language, facts: &SiteFacts) -> Arc<Value> {
 }
 
 /// The facts a page's strings may name, by placeholder.
-pub fn fact_vars(facts: &SiteFacts, lang: Language) -> Map<String, Value> {
+pub fn fact_vars(facts: &SiteFacts) -> Map<String, Value> {
     let (o, p) = (&facts.organiser, facts.featured_policies());
     let mut m = Map::new();
     m.insert("organiser".into(), o.legal_name.clone().into());
@@ -68,7 +68,6 @@ pub fn fact_vars(facts: &SiteFacts, lang: Language) -> Map<String, Value> {
     m.insert("certificate_days".into(), p.certificate_days.into());
     m.insert("ce_hours".into(), p.ce_hours.into());
     m.insert("workbook_days".into(), workbook_days_before().into());
-    let _ = lang;
     m
 }
 

@@ -138,10 +138,12 @@ async fn pages_and_mails_print_the_facts_the_back_office_stored_for_two_venues_i
         }
     }
 
-    // The booking's own page says the stored refund window.
+    // The booking's own page carries the stored organiser too.
     let k = key(&app, &mtl_ref);
     let res = app.client.get(app.url(&format!("/fr/confirmation/{mtl_ref}?k={k}"))).send().await.unwrap();
     assert_eq!(res.status(), 200);
+    let own = res.text().await.unwrap();
+    assert!(own.contains("Souplesse Psy SENC") && own.contains("bonjour@souplesse.ca"), "{own}");
 }
 
 #[actix_web::test]

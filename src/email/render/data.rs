@@ -160,11 +160,7 @@ fn agenda_items(l: &Locale, ctx: &EmailContext, brief: bool) -> Vec<Value> {
         .filter(|p| !brief || p.brief)
         .map(|p| {
             let (from, to) = p.at(ctx.starts_at, ctx.time_zone);
-            let time = match to {
-                Some(to) => l.time_span(from.time(), to.time()),
-                None => l.time(from.time()),
-            };
-            (time, p.label.get(ctx.language).to_owned())
+            (l.time_or_span(from.time(), to.map(|t| t.time())), p.label.get(ctx.language).to_owned())
         })
         .collect();
     let width = items.iter().map(|(time, _)| time.chars().count()).max().unwrap_or(0) + 3;
