@@ -16,9 +16,10 @@ use crate::actors::{HoldReceipt, ReservationError};
 use crate::api::bookings::{count_hold, created, parse_booking};
 use crate::db::{self, AsyncPool};
 use crate::domain::booking_request::{BookingRequest, RawBookingRequest};
+use crate::domain::pricing::Discount;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{path_config, ApiJson};
-use crate::services::bookings::promo_percent;
+use crate::services::bookings::promotion;
 use crate::state::AppState;
 
 /// `POST /api/v1/bookings/create` and `GET /api/v1/availability/{id}`, the row-lock way.
@@ -32,9 +33,10 @@ async fn create(state: web::Data<AppState>, req: HttpRequest, body: ApiJson<RawB
     count_hold(
         async {
             let request = parse_booking(&state, &req, body.0)?;
-            let percent_off = promo_percent(&state, &request).await?;
+            // The baseline measures the row lock: a capped code's use is not counted here.
+            let discount = promotion(&state, &request).await?.map(|p| p.discount);
             let offer = state.registry.handle(request.city_event_id)?.offer();
-            let receipt = hold(&state.pool, &offer, &request, percent_off, state.settings.hold_ttl()).await?;
+            let receipt = hold(&state.pool, &offer, &request, discount, state.settings.hold_ttl()).await?;
             Ok(created(&request, &receipt))
         }
         .await,
@@ -57,10 +59,10 @@ pub async fn hold(
     pool: &AsyncPool,
     offer: &Offer,
     request: &BookingRequest,
-    percent_off: Option<u8>,
+    discount: Option<Discount>,
     ttl: chrono::Duration,
 ) -> Result<HoldReceipt, ReservationError> {
-    let prepared = prepare_hold(offer, request, percent_off, Utc::now(), ttl);
+    let prepared = prepare_hold(offer, request, discount, Utc::now(), ttl);
     let unavailable = |e: db::DbError| {
         tracing::warn!(error = %e, "row-lock hold failed");
         ReservationError::Unavailable { retry_after_secs: 1 }

@@ -114,6 +114,16 @@ impl ScratchDb {
         Self { url: url_for(admin_url, &name), name, admin_url: admin_url.to_owned(), keep: false }
     }
 
+    /// A fresh database with the schema and nothing else: no demo, as production starts.
+    pub fn empty(admin_url: &str, prefix: &str) -> Self {
+        let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::establish(admin_url).expect("connect to the PostgreSQL for tests");
+        admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create an empty database");
+        let db = Self { url: url_for(admin_url, &name), name, admin_url: admin_url.to_owned(), keep: false };
+        crate::db::run_migrations(&mut db.conn()).expect("migrations");
+        db
+    }
+
     pub fn conn(&self) -> PgConnection {
         PgConnection::establish(&self.url).expect("connect to the scratch database")
     }

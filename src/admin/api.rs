@@ -290,13 +290,6 @@ pub async fn accounting_csv(state: web::Data<AppState>, _who: AdminSession, q: w
     exports::accounting(&state, q.city_event_id).await
 }
 
-#[utoipa::path(get, path = "/api/v1/admin/venues", tag = "back office", security(("admin_session" = [])),
-    responses((status = 200, description = "Venues with their city and time zone"), (status = 401, body = ErrorBody)))]
-#[tracing::instrument(name = "admin.api.venues", skip_all)]
-pub async fn venues(state: web::Data<AppState>, _who: AdminSession) -> ApiResult<HttpResponse> {
-    Ok(ok(events::venues(&state).await?))
-}
-
 #[utoipa::path(get, path = "/api/v1/admin/audit", tag = "back office", security(("admin_session" = [])),
     responses((status = 200, body = [svc::AuditView]), (status = 401, body = ErrorBody)))]
 #[tracing::instrument(name = "admin.api.audit_log", skip_all)]
@@ -367,7 +360,7 @@ impl Modify for SecuritySchemes {
     paths(
         login, current, logout, get_dashboard, search_bookings, get_booking, resend, edit_attendees, cancel, refund, move_booking,
         list_city_events, create_city_event, get_city_event, update_city_event, open_sales, close_sales, waiting, remove_waiting,
-        attendees_csv, accounting_csv, venues, audit_log, join_waiting_list, get_offer, claim_offer,
+        attendees_csv, accounting_csv, audit_log, join_waiting_list, get_offer, claim_offer,
     ),
     components(schemas(
         LoginRequest, SessionView, AttendeesRequest, AttendeeEdit, RefundRequest, MoveRequest, CityEventInput, AttendeeSheet,

@@ -102,7 +102,7 @@ pub struct VenueFactsInput {
     pub emergency_phone: String,
 }
 
-fn words(raw: &str, field: &str, max: usize, required: bool) -> Result<String, InvalidInput> {
+pub(super) fn words(raw: &str, field: &str, max: usize, required: bool) -> Result<String, InvalidInput> {
     let v = raw.trim();
     if required && v.is_empty() {
         return Err(InvalidInput::new("required", field, "This field is required."));

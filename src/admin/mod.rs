@@ -7,6 +7,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod bookings;
+pub mod catalogue;
 pub mod chart;
 pub mod city_events;
 pub mod csv;
@@ -59,9 +60,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route("/city-events/{id}/waiting-list/{entry_id}", web::delete().to(api::remove_waiting))
                     .route("/city-events/{id}/attendees.csv", web::get().to(api::attendees_csv))
                     .route("/exports/bookings.csv", web::get().to(api::accounting_csv))
-                    .route("/venues", web::get().to(api::venues))
                     .route("/audit", web::get().to(api::audit_log))
                     .configure(facts_api::routes)
+                    .configure(catalogue::api::routes)
                     .default_service(web::to(api::not_found)),
             ),
     )
@@ -96,6 +97,7 @@ pub fn page_routes(cfg: &mut web::ServiceConfig) {
                     .route("/city-events/{id}/waiting-list/{entry_id}/remove", web::post().to(pages::remove_waiting))
                     .route("/audit", web::get().to(pages::audit))
                     .configure(pages::facts::routes)
+                    .configure(pages::catalogue::routes)
                     .default_service(web::to(pages::not_found)),
             ),
     );

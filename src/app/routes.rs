@@ -51,6 +51,7 @@ pub fn openapi_document() -> Document {
     let mut doc = ApiDoc::openapi();
     doc.merge(<crate::admin::api::AdminApiDoc as OpenApi>::openapi());
     doc.merge(<crate::admin::facts_api::FactsApiDoc as OpenApi>::openapi());
+    doc.merge(<crate::admin::catalogue::api::CatalogueApiDoc as OpenApi>::openapi());
     // Again over the merged document, so the back office's routes are completed too.
     CommonResponses.modify(&mut doc);
     Document(doc)

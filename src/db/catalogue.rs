@@ -91,27 +91,68 @@ pub async fn active_holds(
         .await
 }
 
-/// The percentage a promotion code takes off for this city event now, if the code is valid
-/// (active, inside its validity window, for this date or all).
-pub async fn promo_percent(
+/// A promotion code valid for this city event now (active, inside its validity window, for
+/// this date or all): its id, kind, amount and usage cap.
+pub async fn valid_promo(
     conn: &mut diesel_async::AsyncPgConnection,
     code: &str,
     city_event_id: i64,
     now: DateTime<Utc>,
-) -> QueryResult<Option<i32>> {
+) -> QueryResult<Option<super::admin::PromoRecord>> {
     promo_codes::table
         .filter(promo_codes::code.eq(code))
         .filter(promo_codes::active.eq(true))
         .filter(promo_codes::city_event_id.is_null().or(promo_codes::city_event_id.eq(city_event_id)))
         .filter(promo_codes::valid_until.is_null().or(promo_codes::valid_until.gt(now)))
         .filter(promo_codes::valid_from.is_null().or(promo_codes::valid_from.le(now)))
-        // Fixed-amount codes are not priced yet: they are refused rather than misapplied.
-        .filter(promo_codes::kind.eq("percent"))
-        .select(promo_codes::percent_off)
-        .first::<Option<i32>>(conn)
+        .select(super::admin::PromoRecord::as_select())
+        .first(conn)
         .await
         .optional()
-        .map(Option::flatten)
+}
+
+/// Claims one use of a capped code, or `None` when its uses (bookings held or paid, plus claims
+/// of the last minute still in flight) already reach `cap`. The code's row is locked only for
+/// this transaction, so buyers of the last use queue here and the second sees the first's claim.
+pub async fn claim_promo_use(conn: &mut diesel_async::AsyncPgConnection, promo_id: i64, code: &str, cap: i64) -> QueryResult<Option<i64>> {
+    use diesel_async::AsyncConnection;
+    let code = code.to_owned();
+    conn.transaction(async |conn| {
+        promo_codes::table.find(promo_id).select(promo_codes::id).for_update().first::<i64>(conn).await?;
+        let booked: i64 = bookings::table
+            .filter(bookings::promo_code.eq(&code))
+            .filter(bookings::status.eq_any(["held", "confirmed"]))
+            .count()
+            .get_result(conn)
+            .await?;
+        let recent = Utc::now() - chrono::Duration::minutes(1);
+        let claimed: i64 = promo_claims::table
+            .filter(promo_claims::promo_code_id.eq(promo_id))
+            .filter(promo_claims::claimed_at.gt(recent))
+            .count()
+            .get_result(conn)
+            .await?;
+        if booked + claimed >= cap {
+            return Ok(None);
+        }
+        diesel::insert_into(promo_claims::table)
+            .values(promo_claims::promo_code_id.eq(promo_id))
+            .returning(promo_claims::id)
+            .get_result(conn)
+            .await
+            .map(Some)
+    })
+    .await
+}
+
+/// The claim is over: the hold it was for is committed (and counts itself) or was refused.
+pub async fn release_promo_claim(conn: &mut diesel_async::AsyncPgConnection, claim_id: i64) -> QueryResult<()> {
+    // Stale claims of any code go too: a crash between claim and release leaves one behind.
+    let stale = Utc::now() - chrono::Duration::minutes(1);
+    diesel::delete(promo_claims::table.filter(promo_claims::id.eq(claim_id).or(promo_claims::claimed_at.lt(stale))))
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
 /// (capacity, seats_held, seats_sold) as the database counts them.

@@ -210,6 +210,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    promo_claims (id) {
+        id -> Int8,
+        promo_code_id -> Int8,
+        claimed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     sales_taxes (id) {
         id -> Int8,
         province -> Bpchar,
@@ -317,11 +325,13 @@ diesel::joinable!(city_events -> venues (venue_id));
 diesel::joinable!(email_campaigns -> bookings (booking_id));
 diesel::joinable!(payments -> bookings (booking_id));
 diesel::joinable!(promo_codes -> city_events (city_event_id));
+diesel::joinable!(promo_claims -> promo_codes (promo_code_id));
 diesel::joinable!(venues -> cities (city_id));
 diesel::joinable!(programme_items -> masterclass_events (masterclass_event_id));
 diesel::joinable!(venue_facts -> venues (venue_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    promo_claims,
     admin_login_attempts,
     admin_sessions,
     admin_users,

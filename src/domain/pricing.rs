@@ -16,6 +16,25 @@ pub struct PriceRules {
     pub group: Option<(Cents, u16)>,
 }
 
+/// What a promotion code takes off the subtotal, before tax.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Discount {
+    /// A whole percentage, rounded down to the cent.
+    Percent(u8),
+    /// A fixed amount off the booking (not per seat), never more than the subtotal.
+    Fixed(Cents),
+}
+
+impl Discount {
+    pub fn of(self, subtotal: Cents) -> Cents {
+        match self {
+            Self::Percent(p) => Cents((subtotal.0 * i64::from(p.min(100))) / 100),
+            Self::Fixed(amount) => Cents(amount.0.clamp(0, subtotal.0.max(0))),
+        }
+    }
+}
+
 /// Which rule set the unit price.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -56,12 +75,12 @@ impl PriceRules {
         best
     }
 
-    /// The full quote: unit price × quantity, minus a promotion (a whole percentage of the
-    /// subtotal, rounded down to the cent), then each tax on the discounted amount.
-    pub fn quote(&self, quantity: Quantity, now: DateTime<Utc>, percent_off: Option<u8>, taxes: &[TaxRate]) -> Quote {
+    /// The full quote: unit price × quantity, minus a promotion (`Discount::of`), then each tax
+    /// on the discounted amount.
+    pub fn quote(&self, quantity: Quantity, now: DateTime<Utc>, discount: Option<Discount>, taxes: &[TaxRate]) -> Quote {
         let (tier, unit) = self.unit_price(quantity, now);
         let subtotal = Cents(unit.0 * i64::from(quantity.get()));
-        let discount = Cents(percent_off.map_or(0, |p| (subtotal.0 * i64::from(p.min(100))) / 100));
+        let discount = discount.map_or(Cents(0), |d| d.of(subtotal));
         let taxable = subtotal - discount;
         let lines: Vec<TaxLine> = taxes.iter().map(|t| t.apply(taxable)).collect();
         let tax_total = Cents(lines.iter().map(|l| l.amount_cents).sum());
@@ -136,9 +155,19 @@ mod tests {
     #[test]
     fn promotion_before_tax() {
         let late = Utc.with_ymd_and_hms(2027, 4, 1, 0, 0, 0).unwrap();
-        let quote = rules().quote(q(1), late, Some(10), &gst_qst());
+        let quote = rules().quote(q(1), late, Some(Discount::Percent(10)), &gst_qst());
         assert_eq!(quote.discount, Cents(4_950));
         assert_eq!(quote.taxes[0].amount_cents, 2_228); // 5 % of 44,550 = 2227.5 → 2228
         assert_eq!(quote.total, Cents(44_550 + 2_228 + 4_444)); // 9.975 % of 44,550 = 4443.86 → 4444
+    }
+
+    #[test]
+    fn a_fixed_amount_comes_off_before_tax_and_never_below_zero() {
+        let late = Utc.with_ymd_and_hms(2027, 4, 1, 0, 0, 0).unwrap();
+        let quote = rules().quote(q(2), late, Some(Discount::Fixed(Cents(10_000))), &gst_qst());
+        assert_eq!((quote.subtotal, quote.discount), (Cents(99_000), Cents(10_000)));
+        assert_eq!(quote.taxes[0].amount_cents, 4_450);
+        let all = rules().quote(q(1), late, Some(Discount::Fixed(Cents(1_000_000))), &gst_qst());
+        assert_eq!((all.discount, all.tax_total, all.total), (Cents(49_500), Cents(0), Cents(0)));
     }
 }

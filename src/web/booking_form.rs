@@ -299,9 +299,9 @@ pub async fn submit(
         }
         Err(e) => {
             let code = e.detail.code;
-            if code == "invalid_promo_code" {
+            if code == "invalid_promo_code" || code == "promo_code_used_up" {
                 let mut errors = FieldErrors::default();
-                errors.add("promo_code", i18n::text(lang, "errors.invalid_promo_code", &[]));
+                errors.add("promo_code", i18n::text(lang, &format!("errors.{code}"), &[]));
                 return render(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &d, FormView { values: &values, errors: &errors, general: None });
             }
             let general = match code {

@@ -36,6 +36,17 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/admin/city-events/1/attendees.csv"),
     ("GET", "/api/v1/admin/exports/bookings.csv"),
     ("GET", "/api/v1/admin/venues"),
+    ("POST", "/api/v1/admin/venues"),
+    ("PUT", "/api/v1/admin/venues/1"),
+    ("GET", "/api/v1/admin/masterclasses"),
+    ("POST", "/api/v1/admin/masterclasses"),
+    ("PUT", "/api/v1/admin/cities/1"),
+    ("POST", "/api/v1/admin/sales-taxes"),
+    ("DELETE", "/api/v1/admin/sales-taxes/1"),
+    ("GET", "/api/v1/admin/promo-codes"),
+    ("POST", "/api/v1/admin/promo-codes"),
+    ("POST", "/api/v1/admin/promo-codes/1/deactivate"),
+    ("GET", "/api/v1/admin/promo-codes/usage"),
     ("GET", "/api/v1/admin/audit"),
     ("GET", "/api/v1/admin/no-such-route"),
     ("GET", "/api/v1/admin/login"),
@@ -53,6 +64,13 @@ pub const PAGE_ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/bookings/HAL-AAAA-AAAA/cancel"),
     ("POST", "/admin/bookings/HAL-AAAA-AAAA/refund"),
     ("POST", "/admin/bookings/HAL-AAAA-AAAA/move"),
+    ("GET", "/admin/catalogue"),
+    ("GET", "/admin/catalogue/venues/new"),
+    ("POST", "/admin/catalogue/venues"),
+    ("GET", "/admin/catalogue/taxes/1"),
+    ("POST", "/admin/catalogue/taxes/1"),
+    ("POST", "/admin/catalogue/taxes/1/delete"),
+    ("POST", "/admin/catalogue/promo-codes/1/deactivate"),
     ("GET", "/admin/city-events"),
     ("POST", "/admin/city-events"),
     ("GET", "/admin/city-events/1"),
@@ -642,7 +660,8 @@ async fn the_openapi_document_describes_the_back_office_and_its_security() {
         let templated = path
             .replace("HAL-AAAA-AAAA", "{reference}")
             .replace("/city-events/1/waiting-list/1", "/city-events/{id}/waiting-list/{entry_id}")
-            .replace("/city-events/1", "/city-events/{id}");
+            .replace("/city-events/1", "/city-events/{id}")
+            .replace("s/1", "s/{id}");
         assert!(doc["paths"][&templated][method.to_lowercase()].is_object(), "{method} {templated} is documented");
     }
     assert!(doc["paths"]["/api/v1/waiting-list"]["post"].is_object());

@@ -162,7 +162,7 @@ async fn browser_books_two_seats_in_french_and_a_second_window_sees_the_count_dr
 }
 
 /// `^[A-Z]{3}-[A-Z0-9]{4}-[A-Z0-9]{4}$`
-fn is_reference(s: &str) -> bool {
+pub(crate) fn is_reference(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() == 3
         && parts[0].len() == 3
@@ -170,7 +170,7 @@ fn is_reference(s: &str) -> bool {
         && parts[1..].iter().all(|p| p.len() == 4 && p.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()))
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
@@ -179,13 +179,13 @@ fn target_dir() -> PathBuf {
 }
 
 /// chromedriver as a child process on a free port; shut down (with its browsers) on drop.
-struct Chromedriver {
+pub(crate) struct Chromedriver {
     child: Child,
     port: u16,
 }
 
 impl Chromedriver {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let path = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| CHROMEDRIVER.to_owned());
         let browser = chromium();
         for (what, file) in [("chromedriver", &path), ("Chromium", &browser)] {
@@ -248,23 +248,30 @@ fn chromium() -> String {
 }
 
 /// One WebDriver session, with the steps' screenshots and the console's errors.
-struct Browser {
-    c: Client,
+pub(crate) struct Browser {
+    pub(crate) c: Client,
     base: String,
     driver: String,
-    shots: PathBuf,
+    pub(crate) shots: PathBuf,
     step: Cell<u32>,
     errors: RefCell<Vec<String>>,
 }
 
 impl Browser {
-    async fn open(driver: &Chromedriver, app: &TestApp) -> Self {
+    pub(crate) async fn open(driver: &Chromedriver, app: &TestApp) -> Self {
+        Self::open_with_shots(driver, app, "e2e-screenshots").await
+    }
+
+    /// As `open`, with the screenshots in `target/{folder}` (each test its own, as they run at once).
+    pub(crate) async fn open_with_shots(driver: &Chromedriver, app: &TestApp, folder: &str) -> Self {
         driver.ready().await;
         let caps = json!({
             "browserName": "chrome",
             "goog:chromeOptions": {
                 "binary": chromium(),
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900", "--lang=fr-CA"],
+                // Headless Chromium ignores --lang for Accept-Language; the back office follows it.
+                "prefs": {"intl.accept_languages": "fr-CA,fr"},
             },
             "goog:loggingPrefs": {"browser": "ALL"},
         });
@@ -274,7 +281,7 @@ impl Browser {
             .connect(&driver.url())
             .await
             .unwrap_or_else(|e| panic!("no Chromium session through chromedriver: {e} (see target/e2e-chromedriver.log)"));
-        let shots = target_dir().join("e2e-screenshots");
+        let shots = target_dir().join(folder);
         let _ = std::fs::remove_dir_all(&shots);
         std::fs::create_dir_all(&shots).unwrap();
         let b = Self { c, base: app.address.clone(), driver: driver.url(), shots, step: Cell::new(0), errors: RefCell::new(Vec::new()) };
@@ -286,13 +293,13 @@ impl Browser {
         b
     }
 
-    async fn goto(&self, path: &str) {
+    pub(crate) async fn goto(&self, path: &str) {
         self.c.goto(&format!("{}{path}", self.base)).await.unwrap_or_else(|e| panic!("GET {path}: {e}"));
     }
 
     /// Waits for the page whose path satisfies `at` to finish loading, checks `<html lang="fr">`,
     /// keeps the console's errors and saves a screenshot; returns the address.
-    async fn page(&self, name: &str, at: impl Fn(&str) -> bool) -> url::Url {
+    pub(crate) async fn page(&self, name: &str, at: impl Fn(&str) -> bool) -> url::Url {
         let url = self
             .poll(&format!("the {name} page"), STEP_TIMEOUT, async |b: &Browser| {
                 let url = b.c.current_url().await.ok()?;
@@ -307,7 +314,7 @@ impl Browser {
         url
     }
 
-    async fn shot(&self, name: &str) {
+    pub(crate) async fn shot(&self, name: &str) {
         self.step.set(self.step.get() + 1);
         let png = self.c.screenshot().await.unwrap();
         std::fs::write(self.shots.join(format!("{:02}-{name}.png", self.step.get())), png).unwrap();
@@ -333,11 +340,11 @@ impl Browser {
         }
     }
 
-    async fn find(&self, css: &str) -> Element {
+    pub(crate) async fn find(&self, css: &str) -> Element {
         self.poll(css, STEP_TIMEOUT, async |b: &Browser| b.c.find(Locator::Css(css)).await.ok()).await
     }
 
-    async fn visible(&self, css: &str) -> Element {
+    pub(crate) async fn visible(&self, css: &str) -> Element {
         self.poll(&format!("{css} to be visible"), STEP_TIMEOUT, async |b: &Browser| {
             let e = b.c.find(Locator::Css(css)).await.ok()?;
             e.is_displayed().await.ok()?.then_some(e)
@@ -346,29 +353,29 @@ impl Browser {
     }
 
     /// Whether `css` is on the page and visible, now.
-    async fn shown(&self, css: &str) -> bool {
+    pub(crate) async fn shown(&self, css: &str) -> bool {
         match self.c.find(Locator::Css(css)).await {
             Ok(e) => e.is_displayed().await.unwrap_or(false),
             Err(_) => false,
         }
     }
 
-    async fn click(&self, css: &str) {
+    pub(crate) async fn click(&self, css: &str) {
         self.visible(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
 
-    async fn fill(&self, css: &str, value: &str) {
+    pub(crate) async fn fill(&self, css: &str, value: &str) {
         let e = self.visible(css).await;
         e.clear().await.unwrap();
         e.send_keys(value).await.unwrap_or_else(|e| panic!("type into {css}: {e}"));
     }
 
-    async fn attr(&self, css: &str, name: &str) -> Option<String> {
+    pub(crate) async fn attr(&self, css: &str, name: &str) -> Option<String> {
         self.c.find(Locator::Css(css)).await.ok()?.attr(name).await.ok()?
     }
 
     /// A seat count: the element's `data-available`, which its text must show too.
-    async fn seat_count(&self, css: &str) -> i64 {
+    pub(crate) async fn seat_count(&self, css: &str) -> i64 {
         let e = self.find(css).await;
         let raw = e.attr("data-available").await.unwrap().unwrap_or_else(|| panic!("{css} has no data-available"));
         let n: i64 = raw.trim().parse().unwrap_or_else(|_| panic!("{css}: data-available={raw:?} is not a number"));
@@ -395,7 +402,7 @@ impl Browser {
         }
     }
 
-    async fn console_errors(&self) -> Vec<String> {
+    pub(crate) async fn console_errors(&self) -> Vec<String> {
         if let Ok(url) = self.c.current_url().await {
             self.collect_console(&url).await;
         }

@@ -44,6 +44,11 @@ impl TestDb {
         Self(ScratchDb::new(&admin_url(), "billetterie_test"))
     }
 
+    /// Migrated, with nothing in it: the catalogue an organiser starts from in production.
+    pub fn empty() -> Self {
+        Self(ScratchDb::empty(&admin_url(), "billetterie_test"))
+    }
+
     /// Where this test's outbox transport writes `.eml` files.
     pub fn outbox_dir(&self) -> std::path::PathBuf {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("test-outbox").join(&self.name)

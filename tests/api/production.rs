@@ -40,3 +40,46 @@ async fn the_binary_refuses_to_start_in_production_and_lists_every_problem() {
     assert!(!stderr.contains("- STRIPE_SECRET_KEY:"), "a test key is accepted: {stderr}");
     assert!(!stderr.contains("- EMAIL_TRANSPORT:"), "smtp is a real transport: {stderr}");
 }
+
+/// Production starts from an empty catalogue: `seed` refuses, and asking for the demo is one of
+/// the refusals; the database stays empty.
+#[actix_web::test]
+async fn production_never_seeds_the_demo() {
+    let db = crate::helpers::TestDb::empty();
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    let run = |args: &[&str], extra: &[(&str, &str)]| {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_billetterie"));
+        cmd.args(args)
+            .env_clear()
+            .env("APP_ENV", "production")
+            .env("APP_CONFIG_DIR", &config)
+            .env("DATABASE_URL", &db.url)
+            .env("BIND", "127.0.0.1:0")
+            // A complete production configuration, so only what the test adds can be refused.
+            .env("SECRET_KEY", "f3a9c1e7b5d2086a4c9e1f7b3d5a2c8e6b0d4f1a")
+            .env("FRONTEND_URL", "https://billetterie.actcanada.ca")
+            .env("STRIPE_SECRET_KEY", "sk_test_51NqLmZ8vTbW3rY")
+            .env("STRIPE_PUBLISHABLE_KEY", "pk_test_51NqLmZ8vTbW3rY")
+            .env("STRIPE_WEBHOOK_SECRET", "whsec_9f8e7d6c5b4a3f2e1d0c")
+            .env("EMAIL_TRANSPORT", "smtp")
+            .env("SMTP_HOST", "smtp.actcanada.ca")
+            .env("SENDGRID_FROM_EMAIL", "bonjour@actcanada.ca")
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        cmd.output()
+    };
+    let out = tokio::time::timeout(Duration::from_secs(30), run(&["seed"], &[])).await.expect("it stops by itself").unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("never seeded in production"), "{stderr}");
+    let out = tokio::time::timeout(Duration::from_secs(30), run(&["serve"], &[("SEED_DEMO", "true")]))
+        .await
+        .expect("it stops by itself")
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "refused: {stderr}");
+    assert!(stderr.lines().any(|l| l.trim_start().starts_with("- SEED_DEMO: ")), "SEED_DEMO named: {stderr}");
+    assert_eq!(db.scalar("SELECT count(*) FROM masterclass_events") + db.scalar("SELECT count(*) FROM cities"), 0);
+}

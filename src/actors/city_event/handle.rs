@@ -18,6 +18,7 @@ use crate::actors::{Availability, ReservationError};
 use crate::db::models::NewWaitlistEntry;
 use crate::db::AsyncPool;
 use crate::domain::booking_request::BookingRequest;
+use crate::domain::pricing::Discount;
 use crate::domain::CityEventId;
 
 /// A cheap, clonable way to talk to one city event's actor, with admission control: at most
@@ -122,7 +123,7 @@ impl CityEventHandle {
 
     /// Prices the request and builds its rows on the caller's thread, then asks the actor.
     /// Refuses at once, without queueing, when the snapshot already shows too few seats.
-    pub async fn hold(&self, request: &BookingRequest, percent_off: Option<u8>) -> Result<HoldReceipt, ReservationError> {
+    pub async fn hold(&self, request: &BookingRequest, discount: Option<Discount>) -> Result<HoldReceipt, ReservationError> {
         let status = self.snapshot.status();
         if status != "on_sale" {
             return Err(ReservationError::SalesClosed { status });
@@ -137,7 +138,7 @@ impl CityEventHandle {
                 });
             }
         }
-        let prepared = prepare_hold(&self.offer(), request, percent_off, Utc::now(), self.hold_ttl);
+        let prepared = prepare_hold(&self.offer(), request, discount, Utc::now(), self.hold_ttl);
         self.ask(|reply| Hold { prepared, reply }).await
     }
 

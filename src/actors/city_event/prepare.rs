@@ -8,7 +8,7 @@ use super::seats::Waiting;
 use super::shared::Offer;
 use crate::db::models::{NewAttendee, NewBooking};
 use crate::domain::booking_request::BookingRequest;
-use crate::domain::pricing::Quote;
+use crate::domain::pricing::{Discount, Quote};
 use crate::domain::BookingStatus;
 use crate::domain::{BookingReference, Cents};
 
@@ -23,11 +23,11 @@ pub struct PreparedHold {
 pub fn prepare_hold(
     offer: &Offer,
     request: &BookingRequest,
-    percent_off: Option<u8>,
+    discount: Option<Discount>,
     now: DateTime<Utc>,
     ttl: chrono::Duration,
 ) -> PreparedHold {
-    let quote = offer.prices.quote(request.quantity, now, percent_off, &offer.taxes);
+    let quote = offer.prices.quote(request.quantity, now, discount, &offer.taxes);
     let id = BookingId::random();
     let booking = NewBooking {
         id,

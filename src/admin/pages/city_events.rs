@@ -10,7 +10,7 @@ use crate::admin::city_events::{self as events, CityEventInput};
 use crate::admin::session::{AdminForm, AdminSession};
 use crate::admin::waiting_list;
 use crate::db;
-use crate::domain::{Language, SalesStatus};
+use crate::domain::{Cents, Language, SalesStatus};
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
@@ -23,13 +23,14 @@ pub struct EventForm {
     local_start: String,
     local_end: String,
     capacity: i32,
-    regular_price_cents: i64,
+    /// Prices in dollars, as the organiser types them (`450`, `395,00`).
+    regular_price: String,
     #[serde(default)]
-    early_bird_price_cents: String,
+    early_bird_price: String,
     #[serde(default)]
     early_bird_until_local: String,
     #[serde(default)]
-    group_price_cents: String,
+    group_price: String,
     #[serde(default)]
     group_min_quantity: String,
     #[serde(default)]
@@ -44,6 +45,14 @@ impl EventForm {
                 v => v.parse().map(Some).map_err(|_| ApiError::unprocessable("invalid_field", field, "Not a number.")),
             }
         }
+        fn dollars(s: &str, field: &str) -> Result<Option<i64>, ApiError> {
+            match s.trim() {
+                "" => Ok(None),
+                v => Cents::parse_dollars(v)
+                    .map(|c| Some(c.0))
+                    .ok_or_else(|| ApiError::unprocessable("invalid_amount", field, "Give an amount in dollars, like 450.00.")),
+            }
+        }
         Ok(CityEventInput {
             city_id,
             masterclass_id: self.masterclass_id,
@@ -51,10 +60,11 @@ impl EventForm {
             local_start: self.local_start,
             local_end: self.local_end,
             capacity: self.capacity,
-            regular_price_cents: self.regular_price_cents,
-            early_bird_price_cents: opt(&self.early_bird_price_cents, "early_bird_price_cents")?,
+            regular_price_cents: dollars(&self.regular_price, "regular_price_cents")?
+                .ok_or_else(|| ApiError::unprocessable("missing_field", "regular_price_cents", "The regular price is required."))?,
+            early_bird_price_cents: dollars(&self.early_bird_price, "early_bird_price_cents")?,
             early_bird_until_local: Some(self.early_bird_until_local).filter(|s| !s.trim().is_empty()),
-            group_price_cents: opt(&self.group_price_cents, "group_price_cents")?,
+            group_price_cents: dollars(&self.group_price, "group_price_cents")?,
             group_min_quantity: opt(&self.group_min_quantity, "group_min_quantity")?,
             status: self.status,
         })
@@ -89,8 +99,8 @@ pub async fn city_events(req: HttpRequest, state: web::Data<AppState>, who: Admi
         "masterclasses": masterclasses.iter().map(|m| json!({
             "id": m.id, "title": if lang == Language::En { &m.title_en } else { &m.title_fr },
         })).collect::<Vec<_>>(),
-        "blank": {"local_start": "", "local_end": "", "capacity": "", "regular_price_cents": "", "early_bird_price_cents": "",
-                  "early_bird_until_local": "", "group_price_cents": "", "group_min_quantity": ""},
+        "blank": {"local_start": "", "local_end": "", "capacity": "", "regular_price": "", "early_bird_price": "",
+                  "early_bird_until_local": "", "group_price": "", "group_min_quantity": ""},
     });
     render(&req, &state, Some(&who), "city_events", "city_events", &text(lang, "city_events.title"), body)
 }
@@ -121,8 +131,13 @@ pub async fn city_event(req: HttpRequest, state: web::Data<AppState>, who: Admin
         (Err(err), _, _) | (_, Err(err), _) | (_, _, Err(err)) => return api_error_page(&req, &state, &who, err),
     };
     let tz = e.time_zone;
+    let mut shown = serde_json::to_value(&e).unwrap_or_default();
+    let dollars = |c: Option<i64>| c.map(|c| Cents(c).as_dollars()).unwrap_or_default();
+    shown["regular_price"] = json!(dollars(Some(e.regular_price_cents)));
+    shown["early_bird_price"] = json!(dollars(e.early_bird_price_cents));
+    shown["group_price"] = json!(dollars(e.group_price_cents));
     let body = json!({
-        "e": e,
+        "e": shown,
         "status_label": text(lang, &format!("city_events.statuses.{}", e.status)),
         "on_sale": e.status == SalesStatus::OnSale,
         "venues": venues.iter().filter(|v| v["city_id"] == e.city_id.0).map(|v| json!({"id": v["id"], "name": v["name"], "selected": v["id"] == e.venue_id.0})).collect::<Vec<_>>(),

@@ -8,6 +8,7 @@
 
 mod audit;
 mod bookings;
+pub mod catalogue;
 mod city_events;
 mod dashboard;
 pub mod facts;
@@ -52,6 +53,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("facts", include_str!("../../../templates/admin/facts.hbs")),
     ("masterclass_content", include_str!("../../../templates/admin/masterclass_content.hbs")),
     ("venue_facts", include_str!("../../../templates/admin/venue_facts.hbs")),
+    ("catalogue", include_str!("../../../templates/admin/catalogue.hbs")),
+    ("catalogue_record", include_str!("../../../templates/admin/catalogue_record.hbs")),
 ];
 
 /// The templates, compiled once; a template that does not compile is an error each page turns
@@ -158,6 +161,7 @@ fn render_status(
         "title": title,
         "section": section,
         "css": crate::http::assets::assets().url("admin.css"),
+        "favicon": crate::http::assets::assets().url("favicon.svg"),
         "csrf": csrf.token(),
         "who": who.map(|w| w.email.clone()),
         "notice": notice,

@@ -8,6 +8,7 @@
 mod accounts;
 mod audit;
 mod bookings;
+mod catalogue;
 mod city_events;
 mod dashboard;
 mod exports;
@@ -16,6 +17,7 @@ mod views;
 pub use accounts::*;
 pub use audit::*;
 pub use bookings::*;
+pub use catalogue::*;
 pub use city_events::*;
 pub use dashboard::*;
 pub use exports::*;

@@ -1,0 +1,2 @@
+DROP INDEX IF EXISTS bookings_promo_code_idx;
+DROP TABLE IF EXISTS promo_claims;
