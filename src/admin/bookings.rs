@@ -380,7 +380,11 @@ pub async fn cancel(state: &AppState, who: &AdminSession, reference: &str) -> Ap
 
 /// A city event without an actor (sales closed since start): the database arbitrates, as for the
 /// command line.
-async fn seats_in_database(state: &AppState, b: &BookingRow, t: crate::db::bookings::Transition) -> Result<(), ReservationError> {
+pub(crate) async fn seats_in_database(
+    state: &AppState,
+    b: &BookingRow,
+    t: crate::db::bookings::Transition,
+) -> Result<(), ReservationError> {
     let unavailable = ReservationError::Unavailable { retry_after_secs: 2 };
     let mut conn = db::connection(&state.pool).await.map_err(|_| unavailable.clone())?;
     let batch = crate::db::bookings::BatchWrite { transitions: vec![(b.id, t)], ..Default::default() };

@@ -12,6 +12,8 @@ pub mod chart;
 pub mod city_events;
 pub mod csv;
 pub mod dashboard;
+pub mod date_operations;
+pub mod date_operations_api;
 pub mod exports;
 pub mod facts;
 pub mod facts_api;
@@ -63,6 +65,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route("/audit", web::get().to(api::audit_log))
                     .configure(facts_api::routes)
                     .configure(catalogue::api::routes)
+                    .configure(date_operations_api::routes)
                     .default_service(web::to(api::not_found)),
             ),
     )
@@ -98,6 +101,7 @@ pub fn page_routes(cfg: &mut web::ServiceConfig) {
                     .route("/audit", web::get().to(pages::audit))
                     .configure(pages::facts::routes)
                     .configure(pages::catalogue::routes)
+                    .configure(pages::date_operations::routes)
                     .default_service(web::to(pages::not_found)),
             ),
     );

@@ -167,6 +167,8 @@ impl Application {
             email_dispatcher,
             booking_limiter,
         };
+        // A date cancellation a crash or a stop left half done is finished now, in the background.
+        actix_rt::spawn(crate::admin::date_operations::resume_cancellations(state.clone()));
         crate::web::page::remember_settings(&state.settings, &state.facts);
         crate::web::page::check_templates().map_err(anyhow::Error::msg)?;
         let routes = routes::Routes::new(&state);

@@ -181,7 +181,12 @@ async fn write_back_office(
     if !batch.emails.is_empty() {
         diesel::insert_into(email_campaigns::table)
             .values(&batch.emails)
-            .on_conflict((email_campaigns::booking_id, email_campaigns::kind, email_campaigns::recipient_email))
+            .on_conflict((
+                email_campaigns::booking_id,
+                email_campaigns::kind,
+                email_campaigns::recipient_email,
+                email_campaigns::occurrence,
+            ))
             .do_nothing()
             .execute(conn)
             .await?;

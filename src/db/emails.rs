@@ -47,7 +47,12 @@ pub async fn claim(conn: &mut AsyncPgConnection, rows: &[NewEmailCampaign]) -> Q
     for chunk in rows.chunks(1000) {
         inserted += diesel::insert_into(email_campaigns::table)
             .values(chunk)
-            .on_conflict((email_campaigns::booking_id, email_campaigns::kind, email_campaigns::recipient_email))
+            .on_conflict((
+                email_campaigns::booking_id,
+                email_campaigns::kind,
+                email_campaigns::recipient_email,
+                email_campaigns::occurrence,
+            ))
             .do_nothing()
             .execute(conn)
             .await?;
@@ -75,7 +80,7 @@ pub async fn take_sendable(conn: &mut AsyncPgConnection, now: DateTime<Utc>, lim
          WHERE id IN (SELECT id FROM email_campaigns WHERE status = 'pending' AND next_attempt_at <= $1
                       ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
          RETURNING id, booking_id, attendee_id, kind, recipient_email, language, status, attempts, last_error,
-                   scheduled_for, sent_at, opened_at, clicked_at",
+                   scheduled_for, sent_at, opened_at, clicked_at, occurrence",
     )
     .bind::<diesel::sql_types::Timestamptz, _>(now)
     .bind::<diesel::sql_types::BigInt, _>(limit)

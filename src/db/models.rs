@@ -186,6 +186,8 @@ pub struct EmailCampaignRow {
     pub sent_at: Option<DateTime<Utc>>,
     pub opened_at: Option<DateTime<Utc>>,
     pub clicked_at: Option<DateTime<Utc>>,
+    /// What distinguishes claims of one kind for one booking and address: `broadcast:<id>`.
+    pub occurrence: String,
 }
 
 #[derive(Debug, Clone, Insertable)]

@@ -158,7 +158,7 @@ pub async fn request_buyer_email(conn: &mut AsyncPgConnection, booking: &Booking
             email_campaigns::language.eq(&booking.language),
             email_campaigns::scheduled_for.eq(Utc::now()),
         ))
-        .on_conflict((email_campaigns::booking_id, email_campaigns::kind, email_campaigns::recipient_email))
+        .on_conflict((email_campaigns::booking_id, email_campaigns::kind, email_campaigns::recipient_email, email_campaigns::occurrence))
         .do_nothing()
         .execute(conn)
         .await?;

@@ -97,6 +97,33 @@ diesel::table! {
         claimed_at -> Nullable<Timestamptz>,
         provider_message_id -> Nullable<Text>,
         transport -> Nullable<Text>,
+        occurrence -> Text,
+    }
+}
+
+diesel::table! {
+    broadcasts (id) {
+        id -> Int8,
+        city_event_id -> Int8,
+        subject_fr -> Text,
+        subject_en -> Text,
+        body_fr -> Text,
+        body_en -> Text,
+        sent_by -> Text,
+        recipients -> Int4,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    date_cancellations (city_event_id) {
+        city_event_id -> Int8,
+        reason_fr -> Text,
+        reason_en -> Text,
+        started_by -> Text,
+        started_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+        last_error -> Nullable<Text>,
     }
 }
 
@@ -325,12 +352,16 @@ diesel::joinable!(city_events -> venues (venue_id));
 diesel::joinable!(email_campaigns -> bookings (booking_id));
 diesel::joinable!(payments -> bookings (booking_id));
 diesel::joinable!(promo_codes -> city_events (city_event_id));
+diesel::joinable!(broadcasts -> city_events (city_event_id));
+diesel::joinable!(date_cancellations -> city_events (city_event_id));
 diesel::joinable!(promo_claims -> promo_codes (promo_code_id));
 diesel::joinable!(venues -> cities (city_id));
 diesel::joinable!(programme_items -> masterclass_events (masterclass_event_id));
 diesel::joinable!(venue_facts -> venues (venue_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    broadcasts,
+    date_cancellations,
     promo_claims,
     admin_login_attempts,
     admin_sessions,

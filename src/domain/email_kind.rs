@@ -15,10 +15,14 @@ pub enum EmailKind {
     JPlus1,
     RefundNotice,
     WaitlistOffer,
+    /// The organiser's message to everyone booked on a date.
+    Broadcast,
+    /// The date is cancelled: the booking is refunded or released.
+    DateCancelled,
 }
 
 impl EmailKind {
-    pub const ALL: [EmailKind; 8] = [
+    pub const ALL: [EmailKind; 10] = [
         EmailKind::Confirmation,
         EmailKind::JMinus30,
         EmailKind::JMinus14,
@@ -27,6 +31,8 @@ impl EmailKind {
         EmailKind::JPlus1,
         EmailKind::RefundNotice,
         EmailKind::WaitlistOffer,
+        EmailKind::Broadcast,
+        EmailKind::DateCancelled,
     ];
 
     /// The reminders, in the order they go out.
@@ -42,6 +48,8 @@ impl EmailKind {
             EmailKind::JMinus1 => "j_minus_1",
             EmailKind::JPlus1 => "j_plus_1",
             EmailKind::RefundNotice => "refund_notice",
+            EmailKind::Broadcast => "broadcast",
+            EmailKind::DateCancelled => "date_cancelled",
             EmailKind::WaitlistOffer => "waitlist_offer",
         }
     }
@@ -58,7 +66,11 @@ impl EmailKind {
             EmailKind::JMinus7 => Some(-7),
             EmailKind::JMinus1 => Some(-1),
             EmailKind::JPlus1 => Some(1),
-            EmailKind::Confirmation | EmailKind::RefundNotice | EmailKind::WaitlistOffer => None,
+            EmailKind::Confirmation
+            | EmailKind::RefundNotice
+            | EmailKind::WaitlistOffer
+            | EmailKind::Broadcast
+            | EmailKind::DateCancelled => None,
         }
     }
 }

@@ -19,6 +19,7 @@ use crate::domain::taxes::TaxLine;
 use crate::domain::tokens::{claim_url, offer_token};
 use crate::domain::BookingStatus;
 use crate::domain::EmailStatus;
+use crate::domain::SalesStatus;
 use crate::domain::{EmailKind, Language};
 
 /// What the mails need from the configuration.
@@ -179,7 +180,10 @@ impl EmailService {
             db::emails::mark_final(&mut conn, row.id, EmailStatus::Skipped, &format!("offer is {}", booking.status)).await?;
             return Ok(Outcome::Skipped);
         }
-        if !matches!(kind, EmailKind::RefundNotice | EmailKind::WaitlistOffer) && booking.status != BookingStatus::Confirmed {
+        // The cancellation mail goes to a booking the cancellation has since refunded or released.
+        if !matches!(kind, EmailKind::RefundNotice | EmailKind::WaitlistOffer | EmailKind::DateCancelled)
+            && booking.status != BookingStatus::Confirmed
+        {
             db::emails::mark_final(&mut conn, row.id, EmailStatus::Skipped, &format!("booking is {}", booking.status)).await?;
             return Ok(Outcome::Skipped);
         }
@@ -187,10 +191,22 @@ impl EmailService {
             db::emails::mark_final(&mut conn, row.id, EmailStatus::Failed, "city event not found").await?;
             return Ok(Outcome::Failed);
         };
+        // A cancelled date's buyers read one mail, the cancellation's, not a refund notice too.
+        if kind == EmailKind::RefundNotice && details.event.status == SalesStatus::Cancelled {
+            db::emails::mark_final(&mut conn, row.id, EmailStatus::Skipped, "the date's cancellation mail tells the refund").await?;
+            return Ok(Outcome::Skipped);
+        }
+        let language = Language::from_db(&row.language);
+        let message = message_for(&mut conn, kind, details.event.id, &row.occurrence, language).await?;
+        if matches!(kind, EmailKind::Broadcast | EmailKind::DateCancelled) && message.is_none() {
+            db::emails::mark_final(&mut conn, row.id, EmailStatus::Failed, "its message is gone").await?;
+            return Ok(Outcome::Failed);
+        }
         let people = db::emails::attendees_of(&mut conn, &[booking.id]).await?;
         let facts = db::facts::for_date(&mut conn, details.event.masterclass_event_id, details.venue.id.0).await?;
         drop(conn);
-        let ctx = self.context(kind, row, &booking, &details, &people, facts);
+        let mut ctx = self.context(kind, row, &booking, &details, &people, facts);
+        ctx.message = message;
         let links = SignedLinks { secret: &self.settings.secret, base_url: &self.settings.base_url, campaign_id: row.id };
         let rendered = match self.renderer.render(&ctx, &links) {
             Ok(r) => r,
@@ -286,6 +302,33 @@ fn recipients(booking: &BookingRow, people: &[AttendeeRow]) -> Vec<(Option<i64>,
     out
 }
 
+/// The words a broadcast or cancellation mail carries, in `lang` (the dispatcher's side).
+async fn message_for(
+    conn: &mut db::AsyncConn,
+    kind: EmailKind,
+    city_event_id: i64,
+    occurrence: &str,
+    lang: Language,
+) -> Result<Option<crate::email::render::Message>, DbError> {
+    let fr = lang == Language::Fr;
+    Ok(match kind {
+        EmailKind::Broadcast => {
+            let id = occurrence.strip_prefix("broadcast:").and_then(|n| n.parse().ok()).unwrap_or(0);
+            db::admin::broadcast(conn, id).await?.map(|b| {
+                if fr {
+                    crate::email::render::Message { subject: b.subject_fr, body: b.body_fr }
+                } else {
+                    crate::email::render::Message { subject: b.subject_en, body: b.body_en }
+                }
+            })
+        }
+        EmailKind::DateCancelled => db::admin::cancellation(conn, city_event_id)
+            .await?
+            .map(|c| crate::email::render::Message { subject: String::new(), body: if fr { c.reason_fr } else { c.reason_en } }),
+        _ => None,
+    })
+}
+
 /// What a mail says about one booking.
 #[allow(clippy::too_many_arguments)]
 pub fn booking_context(
@@ -338,6 +381,7 @@ pub fn booking_context(
         refund_requested: b.status == crate::domain::BookingStatus::Refunded,
         confirmed_late: b.confirmed_at.is_some_and(|at| sequence::confirmed_late(at, d.event.starts_at, tz, settings.send_hour)),
         offer_expires_at: (kind == EmailKind::WaitlistOffer).then_some(b.hold_expires_at),
+        message: None,
     }
 }
 

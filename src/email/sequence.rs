@@ -33,7 +33,9 @@ pub fn reminder_window_end(kind: EmailKind, starts_at: DateTime<Utc>, tz: Tz, se
         EmailKind::JMinus7 => EmailKind::JMinus1,
         EmailKind::JMinus1 => return Some(starts_at),
         EmailKind::JPlus1 => return reminder_due(kind, starts_at, tz, send_hour).map(|d| d + Duration::days(7)),
-        EmailKind::Confirmation | EmailKind::RefundNotice | EmailKind::WaitlistOffer => return None,
+        EmailKind::Confirmation | EmailKind::RefundNotice | EmailKind::WaitlistOffer | EmailKind::Broadcast | EmailKind::DateCancelled => {
+            return None
+        }
     };
     reminder_due(next, starts_at, tz, send_hour)
 }

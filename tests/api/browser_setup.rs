@@ -2,7 +2,7 @@
 //! organiser signs in and sets up a tour from the back office's pages alone (a masterclass, a
 //! city, a venue, Québec's two taxes, a date on sale, a fixed-amount promotion code), a refused
 //! field shows its message in French without losing what was typed, then a buyer books a seat
-//! with the code and pays. Screenshots in `target/e2e-setup-screenshots/`.
+//! with the code and pays; the organiser writes to everyone booked and cancels the date. Screenshots in `target/e2e-setup-screenshots/`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -188,6 +188,29 @@ async fn an_organiser_sets_up_a_tour_from_nothing_in_the_back_office_and_a_buyer
     b.click("button#pay-button").await;
     b.page("confirmation", |p| p == format!("/fr/confirmation/{reference}")).await;
     assert!(eventually(Duration::from_secs(20), async || app.booking_status(&reference) == "confirmed").await);
+
+    // The organiser writes to everyone booked (preview, then send), then cancels the date.
+    b.goto(&format!("/admin/city-events/{date}")).await;
+    b.page("date-page", |p| p == format!("/admin/city-events/{date}")).await;
+    b.submit_form(
+        "form#broadcast-form",
+        &[
+            ("subject_fr", "Changement de salle"),
+            ("body_fr", "Salle 517, cinquième étage."),
+            ("subject_en", "New room"),
+            ("body_en", "Room 517, fifth floor."),
+        ],
+    )
+    .await;
+    b.page("broadcast-preview", |p| p == format!("/admin/city-events/{date}/broadcast")).await;
+    assert_eq!(b.find("#recipients").await.text().await.unwrap().trim(), "1");
+    b.click("form#send-form button[type=submit]").await;
+    b.page("broadcast-sent", |p| p == format!("/admin/city-events/{date}")).await;
+    assert_eq!(app.db.scalar("SELECT count(*) FROM email_campaigns WHERE kind = 'broadcast'"), 1);
+    b.submit_form("form#cancel-form", &[("reason_fr", "Tempête de neige."), ("reason_en", "Snowstorm."), ("confirm", "on")]).await;
+    b.page("date-cancelled", |p| p == format!("/admin/city-events/{date}")).await;
+    assert!(eventually(Duration::from_secs(20), async || app.booking_status(&reference) == "refunded").await);
+    assert_eq!(app.db.scalar("SELECT count(*) FROM email_campaigns WHERE kind = 'date_cancelled'"), 1);
 
     let errors: Vec<String> = b.console_errors().await.into_iter().filter(|e| !e.contains("status of 422")).collect();
     assert!(errors.is_empty(), "console errors: {errors:?}");

@@ -10,6 +10,7 @@ mod browser_setup;
 mod catalogue;
 mod concurrency;
 mod database;
+mod date_operations;
 mod defects;
 mod emails;
 mod errors;

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::{after, api_error_page, language, local, render, see_other, text, Empty};
 use crate::admin::city_events::{self as events, CityEventInput};
+use crate::admin::date_operations as ops;
 use crate::admin::session::{AdminForm, AdminSession};
 use crate::admin::waiting_list;
 use crate::db;
@@ -131,12 +132,24 @@ pub async fn city_event(req: HttpRequest, state: web::Data<AppState>, who: Admin
         (Err(err), _, _) | (_, Err(err), _) | (_, _, Err(err)) => return api_error_page(&req, &state, &who, err),
     };
     let tz = e.time_zone;
+    let (broadcasts, cancellation) = match (ops::broadcasts(&state, id).await, ops::cancellation(&state, id).await) {
+        (Ok(b), Ok(c)) => (b, c),
+        (Err(err), _) | (_, Err(err)) => return api_error_page(&req, &state, &who, err),
+    };
     let mut shown = serde_json::to_value(&e).unwrap_or_default();
     let dollars = |c: Option<i64>| c.map(|c| Cents(c).as_dollars()).unwrap_or_default();
     shown["regular_price"] = json!(dollars(Some(e.regular_price_cents)));
     shown["early_bird_price"] = json!(dollars(e.early_bird_price_cents));
     shown["group_price"] = json!(dollars(e.group_price_cents));
+    let resumable = cancellation.as_ref().is_some_and(|c| c.finished_at.is_none());
     let body = json!({
+        "resumable": resumable,
+        "broadcasts": broadcasts.iter().map(|b| json!({"subject": if lang == Language::Fr { &b.subject_fr } else { &b.subject_en },
+            "by": b.sent_by, "at": local(b.created_at, tz), "recipients": b.recipients, "sent": b.sent})).collect::<Vec<_>>(),
+        // Always an object: the strict templates take a null for a missing value.
+        "cancellation": cancellation.map_or_else(|| json!({"present": false}), |c| json!({"present": true, "finished": c.finished_at.is_some(),
+            "error": c.last_error.unwrap_or_default(), "at": local(c.started_at, tz), "by": c.started_by, "p": c.progress})),
+        "cancellable": e.status != SalesStatus::Cancelled,
         "e": shown,
         "status_label": text(lang, &format!("city_events.statuses.{}", e.status)),
         "on_sale": e.status == SalesStatus::OnSale,

@@ -11,6 +11,7 @@ mod bookings;
 pub mod catalogue;
 mod city_events;
 mod dashboard;
+pub mod date_operations;
 pub mod facts;
 mod login;
 
@@ -55,6 +56,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("venue_facts", include_str!("../../../templates/admin/venue_facts.hbs")),
     ("catalogue", include_str!("../../../templates/admin/catalogue.hbs")),
     ("catalogue_record", include_str!("../../../templates/admin/catalogue_record.hbs")),
+    ("broadcast_preview", include_str!("../../../templates/admin/broadcast_preview.hbs")),
 ];
 
 /// The templates, compiled once; a template that does not compile is an error each page turns

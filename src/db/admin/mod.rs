@@ -11,6 +11,7 @@ mod bookings;
 mod catalogue;
 mod city_events;
 mod dashboard;
+mod date_operations;
 mod exports;
 mod views;
 
@@ -20,5 +21,6 @@ pub use bookings::*;
 pub use catalogue::*;
 pub use city_events::*;
 pub use dashboard::*;
+pub use date_operations::*;
 pub use exports::*;
 pub use views::*;

@@ -53,6 +53,16 @@ pub struct EmailContext {
     pub refund_requested: bool,
     /// A waiting-list offer's deadline (its `manage_url` is then the claim link).
     pub offer_expires_at: Option<DateTime<Utc>>,
+    /// The organiser's own words, in the mail's language: a broadcast's subject and text, or why
+    /// a date is cancelled (no subject).
+    pub message: Option<Message>,
+}
+
+/// Words the organiser wrote for one mail.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Message {
+    pub subject: String,
+    pub body: String,
 }
 
 impl EmailContext {
@@ -108,6 +118,23 @@ impl EmailContext {
             confirmed_late: false,
             refund_requested: false,
             offer_expires_at: (kind == EmailKind::WaitlistOffer).then(|| starts_at - Duration::days(30)),
+            message: match (kind, language) {
+                (EmailKind::Broadcast, Language::Fr) => Some(Message {
+                    subject: "Changement de salle pour le 16 avril".into(),
+                    body: "Bonjour à toutes et à tous,\n\nLa journée aura lieu dans la salle 517 du Palais, au cinquième étage.\nL’accueil ouvre à 8 h 30.".into(),
+                }),
+                (EmailKind::Broadcast, Language::En) => Some(Message {
+                    subject: "New room for April 16".into(),
+                    body: "Hello everyone,\n\nThe day will be held in room 517 of the Palais, on the fifth floor.\nDoors open at 8:30.".into(),
+                }),
+                (EmailKind::DateCancelled, Language::Fr) => {
+                    Some(Message { subject: String::new(), body: "Une tempête de neige majeure est annoncée à Montréal ce jour-là.".into() })
+                }
+                (EmailKind::DateCancelled, Language::En) => {
+                    Some(Message { subject: String::new(), body: "A major snowstorm is forecast in Montréal that day.".into() })
+                }
+                _ => None,
+            },
         }
     }
 

@@ -64,7 +64,19 @@ pub(super) fn data(ctx: &EmailContext, links: &dyn LinkTracker) -> anyhow::Resul
         lookup(&t, path).and_then(Value::as_str).map(str::to_owned).ok_or_else(|| anyhow!("missing locale string email.{path}"))
     };
     let kind = ctx.kind.as_str();
-    let subject = pick(&format!("{kind}.subject"))?;
+    // A broadcast's subject is the organiser's; the rest is the locale's.
+    let subject = match (&ctx.message, ctx.kind) {
+        (Some(m), EmailKind::Broadcast) => format!("{} — {}", m.subject.trim(), pick("broadcast.subject")?),
+        _ => pick(&format!("{kind}.subject"))?,
+    };
+    // The organiser's text, paragraph by paragraph (the templates escape it like any value).
+    let paragraphs: Vec<Value> = ctx
+        .message
+        .as_ref()
+        .map(|m| {
+            m.body.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).map(|p| Value::from(p.lines().collect::<Vec<_>>())).collect()
+        })
+        .unwrap_or_default();
     let heading = pick(&format!("{kind}.heading"))?;
     let greeting = pick(if first_name.is_some() { "common.greeting" } else { "common.greeting_generic" })?;
 
@@ -146,6 +158,8 @@ pub(super) fn data(ctx: &EmailContext, links: &dyn LinkTracker) -> anyhow::Resul
         "confirmed_late": ctx.confirmed_late && ctx.kind == EmailKind::Confirmation,
         "refund_requested": ctx.refund_requested && ctx.kind == EmailKind::RefundNotice,
         "deadline": vars["deadline"],
+        "message_text": ctx.message.as_ref().map(|m| m.body.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).collect::<Vec<_>>().join("\n\n")).unwrap_or_default(),
+        "message": paragraphs,
         "open_pixel": links.open_pixel_url(),
     }))
 }

@@ -14,7 +14,7 @@ mod templates;
 use anyhow::Context as _;
 use handlebars::Handlebars;
 
-pub use context::EmailContext;
+pub use context::{EmailContext, Message};
 
 use crate::domain::EmailKind;
 use crate::email::transport::Attachment;

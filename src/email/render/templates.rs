@@ -40,6 +40,8 @@ const TEMPLATES: &[(&str, &str, &str)] = email_templates!(
     "j_plus_1",
     "refund_notice",
     "waitlist_offer",
+    "broadcast",
+    "date_cancelled",
 );
 
 handlebars_helper!(rule_helper: |heading: str, c: str| c.repeat(heading.chars().count()));

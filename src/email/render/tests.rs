@@ -226,7 +226,8 @@ fn calendar_file() {
 }
 
 /// `tests/snapshots/emails/<kind>.<lang>.txt`: subject and plain-text part of the sample mail.
-/// A missing file is written (and the test passes); `UPDATE_SNAPSHOTS=1` rewrites them all.
+/// A missing file is written and the test fails (a snapshot nobody read proves nothing);
+/// `UPDATE_SNAPSHOTS=1` writes or rewrites them all and passes.
 #[test]
 fn snapshots() {
     let r = renderer();
@@ -255,7 +256,13 @@ fn snapshots() {
                     failures.push(format!("{} differs (UPDATE_SNAPSHOTS=1 to accept):\n{actual}", path.display()));
                 }
             }
-            _ => std::fs::write(&path, &actual).unwrap(),
+            Ok(_) => std::fs::write(&path, &actual).unwrap(),
+            Err(_) => {
+                std::fs::write(&path, &actual).unwrap();
+                if !update {
+                    failures.push(format!("{} was missing: written, read it and run again (or UPDATE_SNAPSHOTS=1)", path.display()));
+                }
+            }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
