@@ -1,3 +1,8 @@
+DELETE FROM email_campaigns WHERE booking_id IS NULL;
+DROP INDEX IF EXISTS email_campaigns_waitlist_claim_key;
+ALTER TABLE email_campaigns DROP CONSTRAINT IF EXISTS email_campaigns_for_someone;
+ALTER TABLE email_campaigns DROP COLUMN IF EXISTS waitlist_entry_id;
+ALTER TABLE email_campaigns ALTER COLUMN booking_id SET NOT NULL;
 DELETE FROM email_campaigns WHERE kind IN ('broadcast', 'date_cancelled');
 ALTER TABLE email_campaigns DROP CONSTRAINT email_campaigns_kind_check;
 ALTER TABLE email_campaigns ADD CONSTRAINT email_campaigns_kind_check CHECK (kind IN (

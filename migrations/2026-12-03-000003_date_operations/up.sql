@@ -38,3 +38,10 @@ ALTER TABLE email_campaigns DROP CONSTRAINT email_campaigns_kind_check;
 ALTER TABLE email_campaigns ADD CONSTRAINT email_campaigns_kind_check CHECK (kind IN (
     'confirmation', 'j_minus_30', 'j_minus_14', 'j_minus_7', 'j_minus_1', 'j_plus_1', 'refund_notice', 'waitlist_offer',
     'broadcast', 'date_cancelled'));
+
+-- A cancellation also tells the people waiting for a seat, who hold no booking: a mail is for a
+-- booking or for a waiting-list entry (`occurrence = 'waitlist:<id>'`), once per entry and kind.
+ALTER TABLE email_campaigns ALTER COLUMN booking_id DROP NOT NULL;
+ALTER TABLE email_campaigns ADD COLUMN waitlist_entry_id BIGINT REFERENCES waitlist_entries(id);
+ALTER TABLE email_campaigns ADD CONSTRAINT email_campaigns_for_someone CHECK (booking_id IS NOT NULL OR waitlist_entry_id IS NOT NULL);
+CREATE UNIQUE INDEX email_campaigns_waitlist_claim_key ON email_campaigns (waitlist_entry_id, kind) WHERE booking_id IS NULL;

@@ -17,7 +17,7 @@ use super::session::AdminSession;
 use crate::db::admin::{BroadcastRow, CancellationProgress, NewBroadcast};
 use crate::db::{self};
 use crate::domain::{BookingStatus, CityEventId, EmailKind, InvalidInput, Language, SalesStatus};
-use crate::email::render::{EmailContext, EmailRenderer, Message, NoTracking};
+use crate::email::render::{EmailRenderer, Message, NoTracking};
 use crate::http::error::{ApiError, ApiResult};
 use crate::payments::PaymentError;
 use crate::state::AppState;
@@ -114,13 +114,7 @@ async fn render_for(state: &AppState, id: i64, kind: EmailKind, lang: Language, 
     let d = details(state, id).await?;
     let mut conn = db::connection(&state.pool).await?;
     let facts = db::facts::for_date(&mut conn, d.event.masterclass_event_id, d.venue.id.0).await?;
-    let mut ctx = EmailContext::sample(kind, lang);
-    ctx.city_name = if lang == Language::Fr { d.city.name_fr.clone() } else { d.city.name_en.clone() };
-    ctx.venue_name = d.venue.name.clone();
-    ctx.venue_address = d.venue.address.clone();
-    ctx.venue_postal_code = d.venue.postal_code.clone();
-    (ctx.starts_at, ctx.ends_at, ctx.time_zone) = (d.event.starts_at, d.event.ends_at, d.event.time_zone);
-    ctx.facts = facts;
+    let mut ctx = crate::email::dispatch::date_context(kind, lang, &d, facts, &state.settings.frontend_url);
     ctx.message = Some(message);
     let rendered = EmailRenderer::new().and_then(|r| r.render(&ctx, &NoTracking)).map_err(|e| {
         tracing::error!(error = %e, "cannot render the preview");

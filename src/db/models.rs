@@ -174,7 +174,8 @@ pub struct PaymentRow {
 #[diesel(table_name = email_campaigns, check_for_backend(diesel::pg::Pg))]
 pub struct EmailCampaignRow {
     pub id: i64,
-    pub booking_id: BookingId,
+    /// `None` for a mail to someone on the waiting list (`occurrence` names the entry).
+    pub booking_id: Option<BookingId>,
     pub attendee_id: Option<i64>,
     pub kind: String,
     pub recipient_email: String,

@@ -80,7 +80,7 @@ diesel::table! {
 diesel::table! {
     email_campaigns (id) {
         id -> Int8,
-        booking_id -> Uuid,
+        booking_id -> Nullable<Uuid>,
         attendee_id -> Nullable<Int8>,
         kind -> Text,
         recipient_email -> Text,
@@ -98,6 +98,7 @@ diesel::table! {
         provider_message_id -> Nullable<Text>,
         transport -> Nullable<Text>,
         occurrence -> Text,
+        waitlist_entry_id -> Nullable<Int8>,
     }
 }
 

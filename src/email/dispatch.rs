@@ -169,7 +169,11 @@ impl EmailService {
             db::emails::mark_final(&mut conn, row.id, EmailStatus::Failed, "unknown kind").await?;
             return Ok(Outcome::Failed);
         };
-        let Some(booking) = db::payments::booking(&mut conn, row.booking_id).await? else {
+        let Some(booking_id) = row.booking_id else {
+            drop(conn);
+            return self.send_to_waiting(row, kind, now).await;
+        };
+        let Some(booking) = db::payments::booking(&mut conn, booking_id).await? else {
             db::emails::mark_final(&mut conn, row.id, EmailStatus::Skipped, "booking not found").await?;
             return Ok(Outcome::Skipped);
         };
@@ -207,6 +211,39 @@ impl EmailService {
         drop(conn);
         let mut ctx = self.context(kind, row, &booking, &details, &people, facts);
         ctx.message = message;
+        self.deliver(row, kind, ctx, now).await
+    }
+
+    /// A mail to someone on the waiting list, who holds no booking: only a date's cancellation.
+    async fn send_to_waiting(&self, row: &EmailCampaignRow, kind: EmailKind, now: DateTime<Utc>) -> Result<Outcome, DbError> {
+        let mut conn = db::connection(&self.pool).await?;
+        let entry = row.occurrence.strip_prefix("waitlist:").and_then(|n| n.parse::<i64>().ok());
+        let found = match entry {
+            Some(id) if kind == EmailKind::DateCancelled => db::admin::waitlist_recipient(&mut conn, id).await?,
+            _ => None,
+        };
+        let Some((city_event_id, first_name)) = found else {
+            db::emails::mark_final(&mut conn, row.id, EmailStatus::Failed, "no waiting-list entry for this mail").await?;
+            return Ok(Outcome::Failed);
+        };
+        let (Some(details), language) = (db::catalogue::city_event(&mut conn, city_event_id).await?, Language::from_db(&row.language))
+        else {
+            db::emails::mark_final(&mut conn, row.id, EmailStatus::Failed, "city event not found").await?;
+            return Ok(Outcome::Failed);
+        };
+        let facts = db::facts::for_date(&mut conn, details.event.masterclass_event_id, details.venue.id.0).await?;
+        let message = message_for(&mut conn, kind, city_event_id, "", language).await?;
+        drop(conn);
+        let mut ctx = date_context(kind, language, &details, facts, &self.settings.base_url);
+        ctx.recipient_first_name = Some(first_name);
+        ctx.message = message;
+        ctx.waitlisted = true;
+        ctx.booking_reference = String::new();
+        self.deliver(row, kind, ctx, now).await
+    }
+
+    /// Renders and sends one claimed mail, and records the outcome.
+    async fn deliver(&self, row: &EmailCampaignRow, kind: EmailKind, ctx: EmailContext, now: DateTime<Utc>) -> Result<Outcome, DbError> {
         let links = SignedLinks { secret: &self.settings.secret, base_url: &self.settings.base_url, campaign_id: row.id };
         let rendered = match self.renderer.render(&ctx, &links) {
             Ok(r) => r,
@@ -329,6 +366,27 @@ async fn message_for(
     })
 }
 
+/// A mail about a date rather than a booking (a preview, the waiting list's cancellation notice):
+/// the sample booking's shape with the date's own city, venue, times and facts.
+pub fn date_context(
+    kind: EmailKind,
+    language: Language,
+    d: &db::catalogue::CityEventDetails,
+    facts: DateFacts,
+    base_url: &str,
+) -> EmailContext {
+    let mut ctx = EmailContext::sample(kind, language);
+    ctx.city_name = if language == Language::Fr { d.city.name_fr.clone() } else { d.city.name_en.clone() };
+    ctx.venue_name = d.venue.name.clone();
+    ctx.venue_address = d.venue.address.clone();
+    ctx.venue_postal_code = d.venue.postal_code.clone();
+    (ctx.starts_at, ctx.ends_at, ctx.time_zone) = (d.event.starts_at, d.event.ends_at, d.event.time_zone);
+    ctx.facts = facts;
+    ctx.manage_url = format!("{}/{}/", base_url.trim_end_matches('/'), language.as_str());
+    ctx.message = None;
+    ctx
+}
+
 /// What a mail says about one booking.
 #[allow(clippy::too_many_arguments)]
 pub fn booking_context(
@@ -382,6 +440,7 @@ pub fn booking_context(
         confirmed_late: b.confirmed_at.is_some_and(|at| sequence::confirmed_late(at, d.event.starts_at, tz, settings.send_hour)),
         offer_expires_at: (kind == EmailKind::WaitlistOffer).then_some(b.hold_expires_at),
         message: None,
+        waitlisted: false,
     }
 }
 

@@ -103,6 +103,12 @@ async fn cancelling_a_date_stops_sales_releases_holds_refunds_once_and_mails_eac
     app.registry.ensure_actor(billetterie::domain::CityEventId(date)).await.unwrap();
     let paid = [app.booked_and_paid(&booking_body(date, 2)).await, app.booked_and_paid(&booking_body(date, 1)).await];
     let (held, _) = app.held(date, 1).await;
+    app.db
+        .execute(&format!(
+            "INSERT INTO waitlist_entries (city_event_id, first_name, last_name, email, language, status)
+             VALUES ({date}, 'Jo', 'Waits', 'jo@example.ca', 'en', 'waiting')"
+        ))
+        .unwrap();
 
     // Stripe fails: sales stop, the hold is released, the paid bookings wait; the job is unfinished.
     app.stripe.fail_next(1000, 500);
@@ -147,7 +153,11 @@ async fn cancelling_a_date_stops_sales_releases_holds_refunds_once_and_mails_eac
         ),
         refunded
     );
-    assert_eq!(count(&app, "SELECT count(*) FROM email_campaigns WHERE kind = 'date_cancelled'"), 3, "one per booking");
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM email_campaigns WHERE kind = 'date_cancelled'"),
+        4,
+        "one per booking and per person waiting"
+    );
     assert_eq!(count(&app, "SELECT count(*) FROM audit_log WHERE action = 'city_event.cancel'"), 1);
 
     // Each buyer reads the cancellation, with the reason; the refund notice is not sent on top.
@@ -157,11 +167,12 @@ async fn cancelling_a_date_stops_sales_releases_holds_refunds_once_and_mails_eac
         eventually(std::time::Duration::from_secs(10), async || count(
             &app,
             "SELECT count(*) FROM email_campaigns WHERE kind = 'date_cancelled' AND status = 'sent'"
-        ) == 3)
+        ) == 4)
         .await,
-        "three cancellation mails sent"
+        "four cancellation mails sent"
     );
-    assert_eq!(outbox_containing(&app, "date_cancelled", "Major snowstorm") + outbox_containing(&app, "date_cancelled", "neige"), 3);
+    assert_eq!(outbox_containing(&app, "date_cancelled", "neige"), 3, "the buyers, in French");
+    assert_eq!(outbox_containing(&app, "date_cancelled", "You were on the waiting list"), 1, "the person waiting, in English");
     assert_eq!(count(&app, "SELECT count(*) FROM email_campaigns WHERE kind = 'refund_notice' AND status = 'sent'"), 0);
     assert_eq!(
         count(

@@ -153,6 +153,15 @@ pub async fn start_cancellation(
             .bind::<BigInt, _>(city_event_id)
             .execute(conn)
             .await?;
+            diesel::sql_query(
+                "INSERT INTO email_campaigns (waitlist_entry_id, kind, recipient_email, language, scheduled_for, next_attempt_at, occurrence)
+                 SELECT id, 'date_cancelled', lower(email), language, now(), now(), 'waitlist:' || id
+                   FROM waitlist_entries WHERE city_event_id = $1 AND status = 'waiting'
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind::<BigInt, _>(city_event_id)
+            .execute(conn)
+            .await?;
         }
         date_cancellations::table.find(city_event_id).select(CancellationRow::as_select()).first(conn).await
     })
@@ -172,7 +181,7 @@ pub async fn cancellation_bookings(conn: &mut AsyncPgConnection, city_event_id: 
     let ids = email_campaigns::table.filter(email_campaigns::kind.eq("date_cancelled")).select(email_campaigns::booking_id);
     bookings::table
         .filter(bookings::city_event_id.eq(city_event_id))
-        .filter(bookings::id.eq_any(ids))
+        .filter(bookings::id.nullable().eq_any(ids))
         .select(BookingRow::as_select())
         .order(bookings::created_at)
         .load(conn)
@@ -217,4 +226,14 @@ pub async fn finish_cancellation(conn: &mut AsyncPgConnection, city_event_id: i6
         .execute(conn)
         .await
         .map(drop)
+}
+
+/// Who a waiting-list mail is for: (city event, first name).
+pub async fn waitlist_recipient(conn: &mut AsyncPgConnection, entry_id: i64) -> QueryResult<Option<(i64, String)>> {
+    waitlist_entries::table
+        .find(entry_id)
+        .select((waitlist_entries::city_event_id, waitlist_entries::first_name))
+        .first(conn)
+        .await
+        .optional()
 }

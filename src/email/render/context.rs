@@ -56,6 +56,8 @@ pub struct EmailContext {
     /// The organiser's own words, in the mail's language: a broadcast's subject and text, or why
     /// a date is cancelled (no subject).
     pub message: Option<Message>,
+    /// Written to someone on the waiting list, who holds no booking (no reference, no amount).
+    pub waitlisted: bool,
 }
 
 /// Words the organiser wrote for one mail.
@@ -135,6 +137,7 @@ impl EmailContext {
                 }
                 _ => None,
             },
+            waitlisted: false,
         }
     }
 

@@ -160,6 +160,7 @@ pub(super) fn data(ctx: &EmailContext, links: &dyn LinkTracker) -> anyhow::Resul
         "deadline": vars["deadline"],
         "message_text": ctx.message.as_ref().map(|m| m.body.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).collect::<Vec<_>>().join("\n\n")).unwrap_or_default(),
         "message": paragraphs,
+        "waitlisted": ctx.waitlisted,
         "open_pixel": links.open_pixel_url(),
     }))
 }

@@ -245,6 +245,9 @@ fn snapshots() {
         let mut ctx = EmailContext::sample(EmailKind::Confirmation, lang);
         ctx.confirmed_late = true;
         cases.push((format!("confirmation_late.{}", lang.as_str()), ctx));
+        let mut ctx = EmailContext::sample(EmailKind::DateCancelled, lang);
+        (ctx.waitlisted, ctx.booking_reference) = (true, String::new());
+        cases.push((format!("date_cancelled_waitlist.{}", lang.as_str()), ctx));
     }
     for (name, ctx) in cases {
         let mail = r.render(&ctx, &NoTracking).unwrap();
