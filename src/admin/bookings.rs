@@ -36,7 +36,7 @@ use crate::domain::pricing::{PriceTier, Quote};
 use crate::domain::taxes::TaxLine;
 use crate::domain::EmailStatus;
 use crate::domain::PaymentStatus;
-use crate::domain::{BookingReference, BookingStatus, Cents, CityEventId, Email, PersonName, Quantity};
+use crate::domain::{BookingReference, BookingStatus, Cents, CityEventId, Quantity};
 use crate::http::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -301,18 +301,7 @@ pub async fn resend_confirmation(state: &AppState, who: &AdminSession, reference
     Ok(view)
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AttendeeEdit {
-    pub position: i32,
-    /// Both names, or neither (name to come).
-    #[serde(default)]
-    pub first_name: Option<String>,
-    #[serde(default)]
-    pub last_name: Option<String>,
-    #[serde(default)]
-    pub email: Option<String>,
-}
+pub use crate::services::attendees::AttendeeEdit;
 
 /// Sets attendee names (and addresses); every line is checked before anything is written.
 pub async fn edit_attendees(state: &AppState, who: &AdminSession, reference: &str, edits: &[AttendeeEdit]) -> ApiResult<AdminBooking> {
@@ -321,33 +310,8 @@ pub async fn edit_attendees(state: &AppState, who: &AdminSession, reference: &st
         return Err(ApiError::conflict("not_editable", "Only a held or confirmed booking can be edited.").with_status(b.status.as_str()));
     }
     let before = AdminBooking::new(&b, &people);
-    let mut parsed = Vec::with_capacity(edits.len());
-    for (i, e) in edits.iter().enumerate() {
-        let at = |f: &str| format!("attendees[{i}].{f}");
-        if !people.iter().any(|a| a.position == e.position) {
-            return Err(ApiError::unprocessable("unknown_seat", &at("position"), "This booking has no such seat."));
-        }
-        let clean = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
-        let name = match (clean(&e.first_name), clean(&e.last_name)) {
-            (None, None) => None,
-            (Some(f), Some(l)) => Some((
-                PersonName::parse(&f).map_err(|err| ApiError::from(err.under(&at("first_name"))))?.as_str().to_owned(),
-                PersonName::parse(&l).map_err(|err| ApiError::from(err.under(&at("last_name"))))?.as_str().to_owned(),
-            )),
-            (None, Some(_)) => return Err(ApiError::unprocessable("missing_field", &at("first_name"), "Give both names, or neither.")),
-            (Some(_), None) => return Err(ApiError::unprocessable("missing_field", &at("last_name"), "Give both names, or neither.")),
-        };
-        let email = match clean(&e.email) {
-            None => None,
-            Some(raw) => Some(Email::parse(&raw).map_err(|err| ApiError::from(err.under(&at("email"))))?.as_str().to_owned()),
-        };
-        parsed.push((e.position, name, email));
-    }
-    let mut conn = db::connection(&state.pool).await?;
-    for (position, name, email) in &parsed {
-        db::admin::set_attendee(&mut conn, b.id, *position, name.as_ref().map(|(f, l)| (f.as_str(), l.as_str())), email.as_deref()).await?;
-    }
-    drop(conn);
+    let changes = crate::services::attendees::check(&people, edits, false)?;
+    crate::services::attendees::write(&mut *db::connection(&state.pool).await?, b.id, &changes).await?;
     let after = snapshot(state, reference).await?;
     audit_booking(state, who, "booking.edit_attendees", &b.reference, before.json(), after.json()).await?;
     Ok(after)

@@ -156,3 +156,31 @@ pub async fn cancel(state: web::Data<AppState>, path: web::Path<String>, body: A
     let (booking, people) = self_service::owned(&state, &path, proof).await?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(BookingView::new(booking, people)))
 }
+
+/// The buyer's new attendee names: `token` is the `k` of the booking's link, one line per seat.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RenameRequest {
+    pub token: String,
+    pub attendees: Vec<crate::services::self_service::SeatNames>,
+}
+
+/// Change the attendees' names (and addresses) of a confirmed booking as its buyer, until the
+/// masterclass's `name_change_days` before the day (venue's time). Every line is checked before
+/// anything is written.
+#[utoipa::path(put, path = "/api/v1/bookings/{reference}/attendees", tag = "bookings", request_body = RenameRequest,
+    params(("reference" = String, Path, example = "TOR-7KQ2-M9XD")),
+    responses((status = 200, body = BookingView),
+        (status = 404, description = "booking_not_found: unknown reference or wrong token (the same answer)", body = ErrorBody),
+        (status = 409, description = "name_change_closed (past the deadline) or not_editable (not confirmed)", body = ErrorBody),
+        (status = 422, description = "a name or address refused, naming the field (`attendees[1].last_name`), or not one line per seat", body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
+#[tracing::instrument(name = "api.bookings.rename", skip_all)]
+pub async fn rename(state: web::Data<AppState>, path: web::Path<String>, body: ApiJson<RenameRequest>) -> ApiResult<HttpResponse> {
+    use crate::services::self_service::{self, Proof};
+    let proof = Proof::Key(&body.0.token);
+    let (booking, people) = self_service::owned(&state, &path, proof).await?;
+    self_service::rename(&state, &booking, &people, &body.0.attendees).await?;
+    let (booking, people) = self_service::owned(&state, &path, proof).await?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(BookingView::new(booking, people)))
+}

@@ -46,6 +46,7 @@ fn api_routes(cfg: &mut web::ServiceConfig, cors: Option<actix_cors::Cors>) {
             .route("/bookings/create", web::post().to(bookings::create))
             .route("/bookings/{reference}", web::get().to(bookings::get))
             .route("/bookings/{reference}/cancel", web::post().to(bookings::cancel))
+            .route("/bookings/{reference}/attendees", web::put().to(bookings::rename))
             .route("/bookings/{reference}/personal-data", web::get().to(privacy::personal_data))
             .route("/bookings/{reference}/erase", web::post().to(privacy::erase))
             .route("/payments/create-intent", web::post().to(payments::create_intent))

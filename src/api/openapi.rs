@@ -13,11 +13,11 @@ use crate::http::error::{ErrorBody, ErrorDetail};
     info(title = "Billetterie API", version = "1", description = "Seats for the Russ Harris ACT masterclass tour. Amounts are integer cents (CAD)."),
     paths(
         masterclass::events, masterclass::cities, availability::get,
-        bookings::create, bookings::get, bookings::cancel, privacy::personal_data, privacy::erase, payments::create_intent, payments::test_card, webhooks::stripe, webhooks::sendgrid, health::get,
+        bookings::create, bookings::get, bookings::cancel, bookings::rename, privacy::personal_data, privacy::erase, payments::create_intent, payments::test_card, webhooks::stripe, webhooks::sendgrid, health::get,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, Availability, TaxLine, ActExperience, BookingStatus, Language,
-        RawBookingRequest, RawBuyer, RawAttendee, bookings::CancelRequest, bookings::EmailProof,
+        RawBookingRequest, RawBuyer, RawAttendee, bookings::CancelRequest, bookings::EmailProof, bookings::RenameRequest, crate::services::self_service::SeatNames,
         views::Localized, views::VenueView, views::PricesView, views::TaxRateView, views::CityEventView, views::CityView,
         views::MasterclassEventView, views::BookingCreated, views::BuyerView, views::AttendeeView, views::BookingView,
         health::Health, health::ActorsHealth, payments::CreateIntentRequest, payments::TestCardRequest, crate::services::test_cards::TestCardResult, crate::payments::IntentView, webhooks::WebhookAck,

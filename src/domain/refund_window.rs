@@ -29,6 +29,12 @@ pub fn refund_window_open(starts_at: DateTime<Utc>, zone: Tz, days: u32, now: Da
     now < refund_deadline(starts_at, zone, days)
 }
 
+/// The last instant (exclusive) at which a buyer may change attendee names: the policy "until N
+/// days before the day" reads like the refund window's, so it is counted the same way.
+pub fn name_change_deadline(starts_at: DateTime<Utc>, zone: Tz, days: u32) -> DateTime<Utc> {
+    refund_deadline(starts_at, zone, days)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,5 +82,14 @@ mod tests {
         let start = at(zone, 2027, 6, 15, 9);
         assert!(refund_window_open(start, zone, 0, start - Duration::seconds(1)));
         assert!(!refund_window_open(start, zone, 0, start));
+    }
+
+    #[test]
+    fn the_name_change_deadline_is_n_days_before_at_the_venue_wall_clock_time() {
+        let zone = chrono_tz::America::Halifax;
+        let start = at(zone, 2027, 3, 15, 9);
+        // Across the 14 March change: still 9:00 in Halifax two days before.
+        assert_eq!(name_change_deadline(start, zone, 2), at(zone, 2027, 3, 13, 9));
+        assert_eq!(name_change_deadline(start, zone, 0), start);
     }
 }

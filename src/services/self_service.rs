@@ -10,11 +10,12 @@ use chrono::{DateTime, Utc};
 
 use crate::db;
 use crate::db::models::{AttendeeRow, BookingRow};
-use crate::domain::refund_window::{refund_deadline, refund_window_open};
+use crate::domain::refund_window::{name_change_deadline, refund_deadline, refund_window_open};
 use crate::domain::tokens::booking_key_matches;
 use crate::domain::{BookingReference, BookingStatus, CityEventId, Email};
 use crate::http::error::{ApiError, ApiResult};
 use crate::payments::PaymentError;
+use crate::services::attendees::{self, AttendeeEdit};
 use crate::state::AppState;
 
 /// What the caller shows to prove the booking is theirs.
@@ -150,4 +151,62 @@ async fn refund(state: &AppState, booking: &BookingRow) -> ApiResult<BookingStat
 async fn current_status(state: &AppState, booking: &BookingRow) -> ApiResult<BookingStatus> {
     let mut conn = db::connection(&state.pool).await?;
     Ok(db::payments::booking(&mut conn, booking.id).await?.map_or(BookingStatus::Cancelled, |b| b.status))
+}
+
+/// One seat's names as the buyer gives them, in seat order (no positions: one line per seat).
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeatNames {
+    pub first_name: String,
+    pub last_name: String,
+    /// Left out: the seat keeps its address.
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// When the buyer may still change attendee names: the deadline, and whether it is still ahead.
+pub async fn name_change_deadline_of(state: &AppState, booking: &BookingRow, now: DateTime<Utc>) -> ApiResult<(DateTime<Utc>, bool)> {
+    let mut conn = db::connection(&state.pool).await?;
+    let details = db::catalogue::city_event(&mut conn, booking.city_event_id).await?.ok_or_else(not_found)?;
+    let days = db::facts::policies(&mut conn, details.event.masterclass_event_id).await?.unwrap_or_default().name_change_days;
+    let deadline = name_change_deadline(details.event.starts_at, details.event.time_zone, days);
+    Ok((deadline, now < deadline))
+}
+
+/// Renames a confirmed booking's attendees until the name-change deadline; every line is checked
+/// (by the organiser's rules) before anything is written.
+pub async fn rename(state: &AppState, booking: &BookingRow, people: &[AttendeeRow], seats: &[SeatNames]) -> ApiResult<()> {
+    if booking.status != BookingStatus::Confirmed {
+        return Err(
+            ApiError::conflict("not_editable", "Only a confirmed booking's names can be changed.").with_status(booking.status.as_str())
+        );
+    }
+    if seats.len() != people.len() {
+        return Err(ApiError::unprocessable(
+            "wrong_count",
+            "attendees",
+            format!("Give one line per seat: this booking has {}.", people.len()),
+        ));
+    }
+    let (deadline, open) = name_change_deadline_of(state, booking, Utc::now()).await?;
+    if !open {
+        let support = state.facts.get().organiser.support_email.clone();
+        return Err(ApiError::conflict(
+            "name_change_closed",
+            format!("Names could be changed until {}; write to {support} for help.", deadline.format("%Y-%m-%d %H:%M UTC")),
+        )
+        .with_status(booking.status.as_str()));
+    }
+    let edits: Vec<AttendeeEdit> = people
+        .iter()
+        .zip(seats)
+        .map(|(a, s)| AttendeeEdit {
+            position: a.position,
+            first_name: Some(s.first_name.clone()),
+            last_name: Some(s.last_name.clone()),
+            email: s.email.clone().or_else(|| a.email.clone()),
+        })
+        .collect();
+    let changes = attendees::check(people, &edits, true)?;
+    attendees::write(&mut *db::connection(&state.pool).await?, booking.id, &changes).await
 }

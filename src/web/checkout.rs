@@ -34,11 +34,18 @@ use crate::state::AppState;
 pub struct KeyQuery {
     #[serde(default)]
     k: String,
+    /// The outcome of the form that redirected here (`names_saved`…), shown once.
+    #[serde(default)]
+    notice: Option<String>,
 }
 
 impl KeyQuery {
     pub fn key(&self) -> &str {
         &self.k
+    }
+
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
     }
 }
 
@@ -250,6 +257,11 @@ pub async fn confirmation(
         "attendees": attendees,
         "calendar_url": paths::calendar(&b.reference, &query.k, lang),
         "checkout_url": paths::checkout(&b.reference, &query.k, lang),
+        "names": if l.status == BookingStatus::Confirmed {
+            super::self_service::names_section(&state, lang, b, &l.people, &l.details, &query)?
+        } else {
+            Value::Null
+        },
         "cancel": if l.status == BookingStatus::Confirmed {
             super::self_service::cancel_section(&state, lang, b, &l.details, &query.k)?
         } else {

@@ -54,6 +54,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(&format!("/{l}/confirmation/{{reference}}/status"), web::get().to(checkout::status))
             .route(&format!("/{l}/confirmation/{{reference}}/calendar.ics"), web::get().to(checkout::calendar))
             .service(form_resource(&format!("/{l}/confirmation/{{reference}}/cancel")).route(web::post().to(self_service::cancel)))
+            .service(form_resource(&format!("/{l}/confirmation/{{reference}}/attendees")).route(web::post().to(self_service::rename)))
             .service(
                 form_resource(&format!("/{l}/bookings/{{reference}}"))
                     .route(web::get().to(checkout::manage))

@@ -12,12 +12,12 @@ use super::checkout::KeyQuery;
 use super::i18n;
 use super::page::PageError;
 use crate::db::catalogue::CityEventDetails;
-use crate::db::models::BookingRow;
-use crate::domain::refund_window::{refund_deadline, refund_window_open};
+use crate::db::models::{AttendeeRow, BookingRow};
+use crate::domain::refund_window::{name_change_deadline, refund_deadline, refund_window_open};
 use crate::domain::Language;
 use crate::http::csrf;
 use crate::http::redirect::see_other;
-use crate::services::self_service::{self, Proof};
+use crate::services::self_service::{self, Proof, SeatNames};
 use crate::state::AppState;
 
 /// The cancel address of a booking's page.
@@ -77,4 +77,87 @@ pub async fn cancel(
         Err(e) => return Err(PageError::from_api(lang, e)),
     }
     Ok(see_other(super::paths::confirmation(&booking.reference, query.key(), lang)))
+}
+
+/// The name-change address of a booking's page.
+pub fn names_path(reference: &str, key: &str, lang: Language) -> String {
+    format!("/{}/confirmation/{reference}/attendees?k={key}", lang.as_str())
+}
+
+/// The notices the name form's redirect may ask for; anything else shows nothing.
+const NAME_NOTICES: [&str; 3] = ["names_saved", "names_refused", "names_closed"];
+
+/// What the confirmed booking's page says about attendee names: the form (one line per seat)
+/// until the deadline, or until when they could be changed and whom to write to.
+pub fn names_section(
+    state: &AppState,
+    lang: Language,
+    booking: &BookingRow,
+    people: &[AttendeeRow],
+    details: &CityEventDetails,
+    query: &KeyQuery,
+) -> Result<Value, PageError> {
+    let facts = state.facts.get();
+    let days = facts.policies(details.event.masterclass_event_id).name_change_days;
+    let deadline = name_change_deadline(details.event.starts_at, details.event.time_zone, days);
+    let when = i18n::formats(lang)?.date_time(&deadline.with_timezone(&details.event.time_zone));
+    let days_text = days.to_string();
+    let support = facts.organiser.support_email.as_str();
+    let vars = [("deadline", when.as_str()), ("days", days_text.as_str()), ("support_email", support)];
+    let notice = query.notice().filter(|n| NAME_NOTICES.contains(n)).map(|n| i18n::text(lang, &format!("confirmation.{n}"), &[]));
+    Ok(if Utc::now() < deadline {
+        let seats: Vec<Value> = people
+            .iter()
+            .enumerate()
+            .map(|(i, a)| json!({"n": i + 1, "i": i, "first_name": a.first_name, "last_name": a.last_name}))
+            .collect();
+        json!({
+            "open": true,
+            "action": names_path(&booking.reference, query.key(), lang),
+            "text": i18n::text(lang, "confirmation.names_text", &vars),
+            "seats": seats,
+            "notice": notice,
+        })
+    } else {
+        json!({
+            "open": false,
+            "text": i18n::text(lang, "confirmation.names_closed_text", &vars),
+            "support_email": support,
+            "notice": notice,
+        })
+    })
+}
+
+/// The name form's Save: writes every line or none, then back to the booking's page with a
+/// notice (saved, refused, too late).
+#[tracing::instrument(name = "web.self_service.rename", skip_all)]
+pub async fn rename(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String,)>,
+    query: web::Query<KeyQuery>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let lang = crate::http::language::language_of(&req);
+    let values = FormValues::parse(&body).unwrap_or_default();
+    if csrf::verify(&req, state.settings.secret_key.expose(), values.get(csrf::FIELD)).is_err() {
+        return Err(PageError { lang, status: StatusCode::FORBIDDEN, retry_after: None });
+    }
+    let proof = Proof::Key(query.key());
+    let (booking, people) = self_service::owned(&state, &path.0, proof).await.map_err(|_| PageError::not_found(lang))?;
+    let seats: Vec<SeatNames> = (0..people.len())
+        .map(|i| SeatNames {
+            first_name: values.get(&format!("first_name_{i}")).to_owned(),
+            last_name: values.get(&format!("last_name_{i}")).to_owned(),
+            email: None,
+        })
+        .collect();
+    let notice = match self_service::rename(&state, &booking, &people, &seats).await {
+        Ok(()) => "names_saved",
+        Err(e) if e.status == StatusCode::CONFLICT => "names_closed",
+        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => "names_refused",
+        Err(e) => return Err(PageError::from_api(lang, e)),
+    };
+    let back = super::paths::confirmation(&booking.reference, query.key(), lang);
+    Ok(see_other(format!("{back}&notice={notice}#attendee-names")))
 }

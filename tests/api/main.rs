@@ -22,6 +22,7 @@ mod payments;
 mod privacy;
 mod production;
 mod self_service;
+mod self_service_more;
 mod setup;
 mod smtp;
 mod website;

@@ -13,12 +13,12 @@ async fn until_status(app: &TestApp, reference: &str, status: &str) -> bool {
     eventually(Duration::from_secs(10), async || app.booking_status(reference) == status).await
 }
 
-fn key(app: &TestApp, reference: &str) -> String {
+pub(crate) fn key(app: &TestApp, reference: &str) -> String {
     billetterie::domain::tokens::booking_key(app.state.settings.secret_key.expose(), reference)
 }
 
 /// A booking of `quantity` seats, paid and confirmed.
-async fn paid(app: &TestApp, city: &str, quantity: i64) -> (String, i64) {
+pub(crate) async fn paid(app: &TestApp, city: &str, quantity: i64) -> (String, i64) {
     let id = app.city_event_of(city);
     let (reference, _) = app.held(id, quantity).await;
     let (status, intent) = app.create_intent(&reference).await;
@@ -32,7 +32,7 @@ fn seats_sold(app: &TestApp, id: i64) -> i64 {
     app.db.scalar(&format!("SELECT seats_sold::bigint FROM city_events WHERE id = {id}"))
 }
 
-fn refund_mails(app: &TestApp, reference: &str) -> i64 {
+pub(crate) fn refund_mails(app: &TestApp, reference: &str) -> i64 {
     app.db.scalar(&format!(
         "SELECT count(*) FROM email_campaigns e JOIN bookings b ON b.id = e.booking_id WHERE b.reference = '{reference}' AND e.kind = 'refund_notice'"
     ))
@@ -54,7 +54,7 @@ async fn cancel(app: &TestApp, reference: &str, body: Value) -> (u16, Value) {
 }
 
 /// Moves the city event's day to `days` from now, so the refund window is open or closed.
-fn starts_in_days(app: &TestApp, id: i64, days: i64) {
+pub(crate) fn starts_in_days(app: &TestApp, id: i64, days: i64) {
     app.db
         .execute(&format!(
             "UPDATE city_events SET starts_at = now() + interval '{days} days', ends_at = now() + interval '{days} days 8 hours' WHERE id = {id}"

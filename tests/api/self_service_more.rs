@@ -1,0 +1,117 @@
+//! The buyer's other self-service on "my booking": attendee names until the name-change deadline
+//! (`PUT /api/v1/bookings/{reference}/attendees` and the page's form).
+
+use std::collections::HashMap;
+
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+use crate::self_service::{key, paid, starts_in_days};
+
+/// Whether the booking's `seat`-th attendee (from 0, in seat order) has these names.
+fn named(app: &TestApp, reference: &str, seat: usize, first: &str, last: &str) -> bool {
+    app.db.scalar(&format!(
+        "SELECT count(*) FROM (SELECT a.first_name, a.last_name FROM attendees a JOIN bookings b ON b.id = a.booking_id
+         WHERE b.reference = '{reference}' ORDER BY a.position OFFSET {seat} LIMIT 1) x WHERE first_name = '{first}' AND last_name = '{last}'"
+    )) == 1
+}
+
+async fn rename(app: &TestApp, reference: &str, body: &Value) -> (u16, Value) {
+    let res = app.client.put(app.url(&format!("/api/v1/bookings/{reference}/attendees"))).json(body).send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+#[actix_web::test]
+async fn the_buyer_renames_the_attendees_before_the_deadline_and_not_after() {
+    let app = spawn_app().await;
+    let (reference, id) = paid(&app, "halifax", 2).await;
+    let token = key(&app, &reference);
+    let body = json!({"token": token, "attendees": [
+        {"first_name": "Élise", "last_name": "Gagnon"},
+        {"first_name": "Jean-Marc", "last_name": "Côté", "email": "jm.cote@example.ca"},
+    ]});
+    let (status, answer) = rename(&app, &reference, &body).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(named(&app, &reference, 0, "Élise", "Gagnon") && named(&app, &reference, 1, "Jean-Marc", "Côté"));
+
+    // A bad name: 422 naming the field, nothing written.
+    let bad = json!({"token": token, "attendees": [
+        {"first_name": "Anne", "last_name": "Roy"},
+        {"first_name": "Luc", "last_name": "   "},
+    ]});
+    let (status, answer) = rename(&app, &reference, &bad).await;
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(answer["error"]["field"], "attendees[1].last_name", "{answer}");
+    let (status, answer) =
+        rename(&app, &reference, &json!({"token": token, "attendees": [{"first_name": "Anne", "last_name": "Roy"}]})).await;
+    assert_eq!((status, answer["error"]["field"].as_str()), (422, Some("attendees")), "{answer}");
+    assert!(named(&app, &reference, 0, "Élise", "Gagnon") && named(&app, &reference, 1, "Jean-Marc", "Côté"));
+
+    // A wrong token: the same 404 as an unknown reference.
+    let (status, _) = rename(&app, &reference, &json!({"token": key(&app, "HAL-AAAA-AAAA"), "attendees": []})).await;
+    assert_eq!(status, 404);
+
+    // One day before the day, past the two days of the policy: 409, nothing changes.
+    starts_in_days(&app, id, 1);
+    let late = json!({"token": token, "attendees": [
+        {"first_name": "Anne", "last_name": "Roy"},
+        {"first_name": "Luc", "last_name": "Roy"},
+    ]});
+    let (status, answer) = rename(&app, &reference, &late).await;
+    assert_eq!((status, answer["error"]["code"].as_str()), (409, Some("name_change_closed")), "{answer}");
+    assert!(named(&app, &reference, 0, "Élise", "Gagnon") && named(&app, &reference, 1, "Jean-Marc", "Côté"));
+}
+
+/// The page's form, as a browser without JavaScript sends it (cookie and hidden CSRF field).
+#[actix_web::test]
+async fn the_booking_page_form_renames_and_explains_after_the_deadline() {
+    let app = spawn_app().await;
+    let (reference, id) = paid(&app, "quebec", 1).await;
+    let k = key(&app, &reference);
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let mut cookies: HashMap<String, String> = HashMap::new();
+    let page = format!("/fr/confirmation/{reference}?k={k}");
+    let res = client.get(app.url(&page)).send().await.unwrap();
+    for c in res.headers().get_all(SET_COOKIE) {
+        let (pair, _) = c.to_str().unwrap().split_once(';').unwrap_or((c.to_str().unwrap(), ""));
+        let (n, v) = pair.split_once('=').unwrap();
+        cookies.insert(n.to_owned(), v.to_owned());
+    }
+    let html = res.text().await.unwrap();
+    assert!(html.contains("id=\"rename-attendees\"") && html.contains("Enregistrer les noms"), "{html}");
+    let at = html.find("name=\"csrf_token\" value=\"").unwrap() + 25;
+    let csrf = html[at..].split('"').next().unwrap().to_owned();
+    let cookie = cookies.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; ");
+    let res = client
+        .post(app.url(&format!("/fr/confirmation/{reference}/attendees?k={k}")))
+        .header(COOKIE, &cookie)
+        .form(&[("csrf_token", csrf.as_str()), ("first_name_0", "Geneviève"), ("last_name_0", "Bélanger")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    let back = res.headers().get(LOCATION).unwrap().to_str().unwrap().to_owned();
+    assert!(back.contains("notice=names_saved"), "{back}");
+    assert!(named(&app, &reference, 0, "Geneviève", "Bélanger"));
+    let html = client.get(app.url(&back)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Geneviève Bélanger") && html.contains("C’est enregistré"), "{html}");
+
+    // Without the token: refused, nothing written.
+    let res = client
+        .post(app.url(&format!("/fr/confirmation/{reference}/attendees?k={k}")))
+        .header(COOKIE, &cookie)
+        .form(&[("first_name_0", "X"), ("last_name_0", "Y")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 403);
+
+    starts_in_days(&app, id, 1);
+    let support = app.state.facts.get().organiser.support_email.clone();
+    let en = client.get(app.url(&format!("/en/confirmation/{reference}?k={k}"))).send().await.unwrap().text().await.unwrap();
+    assert!(!en.contains("id=\"rename-attendees\"") && en.contains("id=\"name-change-closed\""), "{en}");
+    assert!(en.contains("could be changed until") && en.contains(&format!("mailto:{support}")), "{en}");
+    assert!(named(&app, &reference, 0, "Geneviève", "Bélanger"));
+}
