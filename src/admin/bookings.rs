@@ -515,7 +515,7 @@ pub async fn move_booking(state: &AppState, who: &AdminSession, reference: &str,
             Ok(()) => {
                 let mut conn = db::connection(&state.pool).await?;
                 if let Some(copy) = db::payments::booking(&mut conn, new_id).await? {
-                    db::payments::request_buyer_email(&mut conn, &copy, "confirmation").await?;
+                    db::payments::request_buyer_email(&mut conn, &copy, "confirmation", "").await?;
                 }
                 drop(conn);
                 state.email_dispatcher.do_send(crate::actors::email::Dispatch);

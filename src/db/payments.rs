@@ -148,10 +148,13 @@ pub async fn open_payments(conn: &mut AsyncPgConnection, before: DateTime<Utc>, 
 }
 
 /// Asks the e-mail side for a mail to the buyer (`confirmation`, `refund_notice`): one per
-/// booking and kind, whatever the number of callers.
-pub async fn request_buyer_email(conn: &mut AsyncPgConnection, booking: &BookingRow, kind: &str) -> QueryResult<()> {
+/// booking, kind and occurrence, whatever the number of callers. A partial refund's notice has
+/// the occurrence `refund:<amount in cents>:<Stripe refund id>` (see `partial_refund_occurrence`):
+/// one mail per refund, and a retried refund (same Stripe id) mails once.
+pub async fn request_buyer_email(conn: &mut AsyncPgConnection, booking: &BookingRow, kind: &str, occurrence: &str) -> QueryResult<()> {
     diesel::insert_into(email_campaigns::table)
         .values((
+            email_campaigns::occurrence.eq(occurrence),
             email_campaigns::booking_id.eq(booking.id),
             email_campaigns::kind.eq(kind),
             email_campaigns::recipient_email.eq(&booking.buyer_email),
@@ -163,4 +166,13 @@ pub async fn request_buyer_email(conn: &mut AsyncPgConnection, booking: &Booking
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// The occurrence of a partial refund's notice, and back.
+pub fn partial_refund_occurrence(amount_cents: i64, refund_id: &str) -> String {
+    format!("refund:{amount_cents}:{refund_id}")
+}
+
+pub fn partial_refund_amount(occurrence: &str) -> Option<i64> {
+    occurrence.strip_prefix("refund:")?.split(':').next()?.parse().ok()
 }

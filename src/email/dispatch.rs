@@ -211,6 +211,8 @@ impl EmailService {
         drop(conn);
         let mut ctx = self.context(kind, row, &booking, &details, &people, facts);
         ctx.message = message;
+        ctx.partial_refund_cents =
+            (kind == EmailKind::RefundNotice).then(|| db::payments::partial_refund_amount(&row.occurrence)).flatten();
         self.deliver(row, kind, ctx, now).await
     }
 
@@ -441,6 +443,7 @@ pub fn booking_context(
         offer_expires_at: (kind == EmailKind::WaitlistOffer).then_some(b.hold_expires_at),
         message: None,
         waitlisted: false,
+        partial_refund_cents: None,
     }
 }
 

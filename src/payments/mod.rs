@@ -253,8 +253,13 @@ impl Gateway {
 
     /// Queues a mail of `kind` to the buyer (the e-mail dispatcher sends it).
     pub async fn request_buyer_email(&self, booking: &BookingRow, kind: &str) -> Result<(), PaymentError> {
+        self.request_buyer_email_for(booking, kind, "").await
+    }
+
+    /// As `request_buyer_email`, once per `occurrence` (a partial refund's).
+    pub async fn request_buyer_email_for(&self, booking: &BookingRow, kind: &str, occurrence: &str) -> Result<(), PaymentError> {
         let mut conn = self.conn().await?;
-        db::payments::request_buyer_email(&mut conn, booking, kind).await?;
+        db::payments::request_buyer_email(&mut conn, booking, kind, occurrence).await?;
         Ok(())
     }
 
@@ -273,7 +278,7 @@ impl Gateway {
         db::payments::record_refunded(&mut conn, &pi.id, refund.amount).await?;
         db::payments::flag(&mut conn, &pi.id, "refunded_no_seat: the payment succeeded after the hold expired and the city event was full")
             .await?;
-        db::payments::request_buyer_email(&mut conn, booking, "refund_notice").await?;
+        db::payments::request_buyer_email(&mut conn, booking, "refund_notice", "").await?;
         tracing::warn!(booking = %booking.reference, "paid after the hold expired with no seat left: refunded");
         Ok(())
     }

@@ -27,7 +27,8 @@ fn outbox_containing(app: &TestApp, kind: &str, needle: &str) -> usize {
         .map(|d| {
             d.filter_map(Result::ok)
                 .filter(|e| e.file_name().to_string_lossy().contains(&format!("-{kind}-")))
-                .filter(|e| std::fs::read_to_string(e.path()).unwrap_or_default().contains(needle))
+                // Quoted-printable: its soft line breaks may fall inside a phrase.
+                .filter(|e| std::fs::read_to_string(e.path()).unwrap_or_default().replace("=\r\n", "").contains(needle))
                 .count()
         })
         .unwrap_or(0)

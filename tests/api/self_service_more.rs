@@ -115,3 +115,40 @@ async fn the_booking_page_form_renames_and_explains_after_the_deadline() {
     assert!(en.contains("could be changed until") && en.contains(&format!("mailto:{support}")), "{en}");
     assert!(named(&app, &reference, 0, "Geneviève", "Bélanger"));
 }
+
+/// Every refund is told: each partial refund sends its own notice with its amount (the seats
+/// kept), and the full refund that ends the booking sends one more.
+#[actix_web::test]
+async fn every_partial_refund_sends_its_own_notice_and_the_full_one_sends_one() {
+    let app = spawn_app().await;
+    let org = crate::admin::login(&app).await;
+    let reference = app.booked_and_paid(&booking_body(app.city_event_of("toronto"), 2)).await;
+    for amount in [5_000, 2_500] {
+        let (s, body) = org.post(&app, &format!("/api/v1/admin/bookings/{reference}/refund"), json!({"amount_cents": amount})).await;
+        assert_eq!(s, 200, "{body}");
+    }
+    assert_eq!(app.booking_status(&reference), "confirmed", "a partial refund keeps the seats");
+    let (s, body) = org.post(&app, &format!("/api/v1/admin/bookings/{reference}/refund"), json!({})).await;
+    assert_eq!(s, 200, "{body}");
+    let notices = |cond: &str| {
+        app.db.scalar(&format!(
+            "SELECT count(*) FROM email_campaigns ec JOIN bookings b ON b.id = ec.booking_id
+             WHERE b.reference = '{reference}' AND ec.kind = 'refund_notice' {cond}"
+        ))
+    };
+    assert_eq!(notices(""), 3, "two partial notices and the full one");
+    assert_eq!(notices("AND ec.occurrence LIKE 'refund:5000:%'"), 1);
+    assert_eq!(notices("AND ec.occurrence LIKE 'refund:2500:%'"), 1);
+    assert!(
+        eventually(std::time::Duration::from_secs(10), async || notices("AND ec.status = 'sent'") == 3).await,
+        "the dispatcher sends all three"
+    );
+    let outbox: Vec<String> = std::fs::read_dir(app.db.outbox_dir())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().contains("-refund_notice-"))
+        // Quoted-printable: its soft line breaks may fall inside a phrase.
+        .map(|e| std::fs::read_to_string(e.path()).unwrap().replace("=\r\n", ""))
+        .collect();
+    assert_eq!(outbox.iter().filter(|m| m.contains("vos places sont conserv")).count(), 2, "{outbox:?}");
+}

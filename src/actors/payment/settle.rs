@@ -101,6 +101,10 @@ impl Payments {
             // Whoever asked (the buyer, the organiser, the command line), the buyer is told; the
             // campaign is unique per booking and kind, so a repeated or concurrent refund mails once.
             self.gateway.request_buyer_email(booking, "refund_notice").await?;
+        } else {
+            // A partial refund keeps the seats; its notice says how much, one mail per refund.
+            let occurrence = crate::db::payments::partial_refund_occurrence(outcome.amount_cents, &outcome.refund_id);
+            self.gateway.request_buyer_email_for(booking, "refund_notice", &occurrence).await?;
         }
         Ok(outcome)
     }

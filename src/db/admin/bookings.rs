@@ -85,7 +85,7 @@ pub async fn requeue_confirmation(conn: &mut AsyncPgConnection, booking: &Bookin
     .execute(conn)
     .await?;
     if n == 0 {
-        crate::db::payments::request_buyer_email(conn, booking, "confirmation").await?;
+        crate::db::payments::request_buyer_email(conn, booking, "confirmation", "").await?;
     }
     Ok(())
 }

@@ -56,6 +56,8 @@ pub struct EmailContext {
     /// The organiser's own words, in the mail's language: a broadcast's subject and text, or why
     /// a date is cancelled (no subject).
     pub message: Option<Message>,
+    /// A partial refund's amount (the booking stays confirmed, its seats kept).
+    pub partial_refund_cents: Option<i64>,
     /// Written to someone on the waiting list, who holds no booking (no reference, no amount).
     pub waitlisted: bool,
 }
@@ -138,6 +140,7 @@ impl EmailContext {
                 _ => None,
             },
             waitlisted: false,
+            partial_refund_cents: None,
         }
     }
 

@@ -48,6 +48,7 @@ pub(super) fn data(ctx: &EmailContext, links: &dyn LinkTracker) -> anyhow::Resul
         "support_phone": facts.organiser.support_phone,
         "emergency_phone": facts.venue.emergency_phone,
         "total": money(ctx.total_cents),
+        "refunded": money(ctx.partial_refund_cents.unwrap_or(ctx.total_cents)),
         "resources_until": l.date(resources_until),
         "resources_days": policies.resources_days,
         "certificate_by": l.date(certificate_by),
@@ -161,6 +162,8 @@ pub(super) fn data(ctx: &EmailContext, links: &dyn LinkTracker) -> anyhow::Resul
         "message_text": ctx.message.as_ref().map(|m| m.body.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).collect::<Vec<_>>().join("\n\n")).unwrap_or_default(),
         "message": paragraphs,
         "waitlisted": ctx.waitlisted,
+        "partial_refund": ctx.partial_refund_cents.is_some() && ctx.kind == EmailKind::RefundNotice,
+        "refunded": vars["refunded"],
         "open_pixel": links.open_pixel_url(),
     }))
 }

@@ -248,6 +248,9 @@ fn snapshots() {
         let mut ctx = EmailContext::sample(EmailKind::DateCancelled, lang);
         (ctx.waitlisted, ctx.booking_reference) = (true, String::new());
         cases.push((format!("date_cancelled_waitlist.{}", lang.as_str()), ctx));
+        let mut ctx = EmailContext::sample(EmailKind::RefundNotice, lang);
+        ctx.partial_refund_cents = Some(10_000);
+        cases.push((format!("refund_notice_partial.{}", lang.as_str()), ctx));
     }
     for (name, ctx) in cases {
         let mail = r.render(&ctx, &NoTracking).unwrap();
