@@ -49,15 +49,15 @@ impl KeyQuery {
     }
 }
 
-struct Loaded {
-    booking: BookingRow,
-    people: Vec<AttendeeRow>,
-    details: CityEventDetails,
-    status: BookingStatus,
+pub(super) struct Loaded {
+    pub(super) booking: BookingRow,
+    pub(super) people: Vec<AttendeeRow>,
+    pub(super) details: CityEventDetails,
+    pub(super) status: BookingStatus,
 }
 
 /// The booking behind a signed link; the same 404 page for a wrong key or an unknown reference.
-async fn load(state: &AppState, lang: Language, reference: &str, key: &str) -> Result<Loaded, PageError> {
+pub(super) async fn load(state: &AppState, lang: Language, reference: &str, key: &str) -> Result<Loaded, PageError> {
     let reference = BookingReference::parse(reference).map_err(|_| PageError::not_found(lang))?;
     if !booking_key_matches(state.settings.secret_key.expose(), reference.as_str(), key) {
         return Err(PageError::not_found(lang));
@@ -256,6 +256,7 @@ pub async fn confirmation(
         "closed_text": i18n::text(lang, "confirmation.closed_text", &[("status", &status_label)]),
         "attendees": attendees,
         "calendar_url": paths::calendar(&b.reference, &query.k, lang),
+        "receipt_url": paths::receipt(&b.reference, &query.k, lang),
         "checkout_url": paths::checkout(&b.reference, &query.k, lang),
         "names": if l.status == BookingStatus::Confirmed {
             super::self_service::names_section(&state, lang, b, &l.people, &l.details, &query)?

@@ -10,6 +10,7 @@ pub mod i18n;
 pub mod live;
 pub mod page;
 pub mod paths;
+pub mod receipt;
 pub mod self_service;
 pub mod seo;
 pub mod tracking;
@@ -53,6 +54,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(&format!("/{l}/confirmation/{{reference}}"), web::get().to(checkout::confirmation))
             .route(&format!("/{l}/confirmation/{{reference}}/status"), web::get().to(checkout::status))
             .route(&format!("/{l}/confirmation/{{reference}}/calendar.ics"), web::get().to(checkout::calendar))
+            .route(&format!("/{l}/confirmation/{{reference}}/receipt"), web::get().to(receipt::receipt))
             .service(form_resource(&format!("/{l}/confirmation/{{reference}}/cancel")).route(web::post().to(self_service::cancel)))
             .service(form_resource(&format!("/{l}/confirmation/{{reference}}/attendees")).route(web::post().to(self_service::rename)))
             .service(

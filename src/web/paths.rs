@@ -97,6 +97,10 @@ pub fn confirmation(reference: &str, key: &str, lang: Language) -> String {
     format!("/{}/confirmation/{reference}?k={key}", lang.as_str())
 }
 
+pub fn receipt(reference: &str, key: &str, lang: Language) -> String {
+    format!("/{}/confirmation/{reference}/receipt?k={key}", lang.as_str())
+}
+
 pub fn calendar(reference: &str, key: &str, lang: Language) -> String {
     format!("/{}/confirmation/{reference}/calendar.ics?k={key}", lang.as_str())
 }

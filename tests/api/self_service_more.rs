@@ -152,3 +152,31 @@ async fn every_partial_refund_sends_its_own_notice_and_the_full_one_sends_one() 
         .collect();
     assert_eq!(outbox.iter().filter(|m| m.contains("vos places sont conserv")).count(), 2, "{outbox:?}");
 }
+
+/// "My booking"'s receipt: the issuer, each tax with its registration number and the total, as
+/// the confirmation mail prints them; a wrong key or an unpaid booking gets the 404 page.
+#[actix_web::test]
+async fn the_receipt_page_prints_the_issuer_the_taxes_and_the_total_behind_the_link() {
+    let app = spawn_app().await;
+    let (reference, _) = paid(&app, "toronto", 2).await;
+    let k = key(&app, &reference);
+    let res = app.client.get(app.url(&format!("/en/confirmation/{reference}/receipt?k={k}"))).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-disposition"].to_str().unwrap().starts_with("inline; filename=\"receipt-"));
+    let html = res.text().await.unwrap();
+    let total = app.db.scalar(&format!("SELECT total_cents FROM bookings WHERE reference = '{reference}'"));
+    for needle in ["Formations ACT Canada inc.", "123456789 RT0001", "HST", &reference] {
+        assert!(html.contains(needle), "{needle} on the receipt: {html}");
+    }
+    let dollars = (total / 100).to_string();
+    let grouped = if dollars.len() > 3 { format!("{},{}", &dollars[..dollars.len() - 3], &dollars[dollars.len() - 3..]) } else { dollars };
+    assert!(html.contains(&format!("${grouped}.{:02}", total % 100)), "the total on the receipt: {html}");
+    // The page of "my booking" links to it.
+    let page = app.client.get(app.url(&format!("/en/confirmation/{reference}?k={k}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!("id=\"receipt-link\" href=\"/en/confirmation/{reference}/receipt?k")), "linked from my booking");
+    let wrong = app.client.get(app.url(&format!("/en/confirmation/{reference}/receipt?k=forged"))).send().await.unwrap();
+    assert_eq!(wrong.status(), 404);
+    let (held, _) = app.held(app.city_event_of("toronto"), 1).await;
+    let unpaid = app.client.get(app.url(&format!("/en/confirmation/{held}/receipt?k={}", key(&app, &held)))).send().await.unwrap();
+    assert_eq!(unpaid.status(), 404, "no receipt before payment");
+}

@@ -81,5 +81,14 @@ impl EmailRenderer {
     }
 }
 
+impl EmailRenderer {
+    /// The receipt of a booking as a page of its own ("my booking"'s download): the mail's own
+    /// receipt partial, so the page and the confirmation mail print the same lines.
+    pub fn render_receipt(&self, ctx: &EmailContext) -> anyhow::Result<String> {
+        let data = data::data(ctx, &NoTracking).context("preparing the receipt")?;
+        self.html.render("receipt_document", &data).context("rendering templates/emails/html/receipt_document.hbs")
+    }
+}
+
 #[cfg(test)]
 mod tests;

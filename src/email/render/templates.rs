@@ -42,6 +42,7 @@ const TEMPLATES: &[(&str, &str, &str)] = email_templates!(
     "waitlist_offer",
     "broadcast",
     "date_cancelled",
+    "receipt_document",
 );
 
 handlebars_helper!(rule_helper: |heading: str, c: str| c.repeat(heading.chars().count()));
