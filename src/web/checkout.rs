@@ -37,6 +37,9 @@ pub struct KeyQuery {
     /// The outcome of the form that redirected here (`names_saved`…), shown once.
     #[serde(default)]
     notice: Option<String>,
+    /// The seat (from 1) a refused name form was about.
+    #[serde(default)]
+    seat: Option<u32>,
 }
 
 impl KeyQuery {
@@ -46,6 +49,10 @@ impl KeyQuery {
 
     pub fn notice(&self) -> Option<&str> {
         self.notice.as_deref()
+    }
+
+    pub fn seat(&self) -> Option<u32> {
+        self.seat
     }
 }
 

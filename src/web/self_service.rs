@@ -104,7 +104,11 @@ pub fn names_section(
     let days_text = days.to_string();
     let support = facts.organiser.support_email.as_str();
     let vars = [("deadline", when.as_str()), ("days", days_text.as_str()), ("support_email", support)];
-    let notice = query.notice().filter(|n| NAME_NOTICES.contains(n)).map(|n| i18n::text(lang, &format!("confirmation.{n}"), &[]));
+    let notice = query.notice().filter(|n| NAME_NOTICES.contains(n)).map(|n| match (n, query.seat()) {
+        // The seat whose names were refused, in the page's language.
+        ("names_refused", Some(seat)) => i18n::text(lang, "confirmation.names_refused_seat", &[("seat", seat.to_string().as_str())]),
+        _ => i18n::text(lang, &format!("confirmation.{n}"), &[]),
+    });
     Ok(if Utc::now() < deadline {
         let seats: Vec<Value> = people
             .iter()
@@ -153,9 +157,16 @@ pub async fn rename(
         })
         .collect();
     let notice = match self_service::rename(&state, &booking, &people, &seats).await {
-        Ok(()) => "names_saved",
-        Err(e) if e.status == StatusCode::CONFLICT => "names_closed",
-        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => "names_refused",
+        Ok(()) => "names_saved".to_owned(),
+        Err(e) if e.status == StatusCode::CONFLICT => "names_closed".to_owned(),
+        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
+            // `attendees[1].last_name` → seat 2.
+            let seat = e.detail.field.as_deref().and_then(|f| f.strip_prefix("attendees[")?.split(']').next()?.parse::<u32>().ok());
+            match seat {
+                Some(n) => format!("names_refused&seat={}", n + 1),
+                None => "names_refused".to_owned(),
+            }
+        }
         Err(e) => return Err(PageError::from_api(lang, e)),
     };
     let back = super::paths::confirmation(&booking.reference, query.key(), lang);

@@ -98,6 +98,20 @@ async fn the_booking_page_form_renames_and_explains_after_the_deadline() {
     let html = client.get(app.url(&back)).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Geneviève Bélanger") && html.contains("C’est enregistré"), "{html}");
 
+    // A blank last name: refused, the seat named in French, nothing written.
+    let res = client
+        .post(app.url(&format!("/fr/confirmation/{reference}/attendees?k={k}")))
+        .header(COOKIE, &cookie)
+        .form(&[("csrf_token", csrf.as_str()), ("first_name_0", "Luc"), ("last_name_0", " ")])
+        .send()
+        .await
+        .unwrap();
+    let back = res.headers().get(LOCATION).unwrap().to_str().unwrap().to_owned();
+    assert!(back.contains("notice=names_refused&seat=1"), "{back}");
+    let html = client.get(app.url(&back)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Place 1\u{a0}: les noms n’ont pas été enregistrés"), "{html}");
+    assert!(named(&app, &reference, 0, "Geneviève", "Bélanger"));
+
     // Without the token: refused, nothing written.
     let res = client
         .post(app.url(&format!("/fr/confirmation/{reference}/attendees?k={k}")))
