@@ -56,8 +56,11 @@ pub enum AdminCommand {
     /// Create an organiser account for /admin (or set a new password for an existing one). The
     /// password is asked for on the terminal, or read from standard input when it is not one.
     CreateUser {
-        /// The organiser's e-mail address (their login).
+        /// The account's e-mail address (their login).
         email: String,
+        /// `owner` (everything) or `staff` (the check-in at the door, nothing else).
+        #[arg(long, default_value = "owner", value_parser = ["owner", "staff"])]
+        role: String,
     },
 }
 

@@ -9,6 +9,7 @@ pub mod calendar; // the .ics file of a booking's day (mail attachment, confirma
 pub mod cli; // command line
 pub mod config; // layered settings
 pub mod db; // schema, rows, queries, pools, migrations, seed
+pub mod documents; // the PDFs of the day: tickets, invoices and credit notes, certificates
 pub mod domain; // pure types and rules
 pub mod email; // the mail sequence: rules, templates, transports, tracking
 pub mod embedded_postgres; // the database when none is configured

@@ -116,17 +116,19 @@ async fn main() -> anyhow::Result<()> {
                 outcome.booking_status.as_str()
             );
         }
-        Command::Admin { command: AdminCommand::CreateUser { email } } => {
+        Command::Admin { command: AdminCommand::CreateUser { email, role } } => {
+            let role = billetterie::domain::AdminRole::parse(&role).ok_or_else(|| anyhow::anyhow!("--role is owner or staff"))?;
             let password = read_password()?;
             let db = app::resolve_database(&settings).await?;
             let url = db.url().to_owned();
             tokio::task::spawn_blocking(move || app::prepare_database(&url, false)).await??;
             let pool = billetterie::db::async_pool(db.url(), 2)?;
-            let created = billetterie::admin::auth::create_user(&pool, &email, &password).await?;
+            let created = billetterie::admin::auth::create_user(&pool, &email, &password, role).await?;
             println!(
-                "{} {}: log in at {}/admin",
+                "{} {} ({}): log in at {}/admin",
                 if created { "Created" } else { "New password for" },
                 email.trim().to_lowercase(),
+                role.as_str(),
                 settings.frontend_url
             );
         }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 
 use crate::db::{self, AsyncPool, DbError};
-use crate::domain::Email;
+use crate::domain::{AdminRole, Email};
 
 /// Failures counted over this window.
 pub const WINDOW_MINUTES: i64 = 15;
@@ -117,13 +117,13 @@ pub async fn login(pool: &AsyncPool, raw_email: &str, password: &str, ip: &str) 
 }
 
 /// `billetterie admin create-user`: creates the account, or resets its password.
-pub async fn create_user(pool: &AsyncPool, raw_email: &str, password: &str) -> anyhow::Result<bool> {
+pub async fn create_user(pool: &AsyncPool, raw_email: &str, password: &str, role: AdminRole) -> anyhow::Result<bool> {
     let email = Email::parse(raw_email).map_err(|e| anyhow::anyhow!("{}", e.message))?;
     check_new_password(password).map_err(|e| anyhow::anyhow!(e))?;
     let password = password.to_owned();
     let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await??;
     let mut conn = db::connection(pool).await?;
-    let (_, created) = db::admin::upsert_user(&mut conn, email.as_str(), &hash).await?;
+    let (_, created) = db::admin::upsert_user(&mut conn, email.as_str(), &hash, role.as_str()).await?;
     Ok(created)
 }
 

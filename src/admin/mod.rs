@@ -9,6 +9,7 @@ pub mod auth;
 pub mod bookings;
 pub mod catalogue;
 pub mod chart;
+pub mod check_in;
 pub mod city_events;
 pub mod csv;
 pub mod dashboard;
@@ -66,6 +67,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .configure(facts_api::routes)
                     .configure(catalogue::api::routes)
                     .configure(date_operations_api::routes)
+                    .configure(check_in::routes)
                     .default_service(web::to(api::not_found)),
             ),
     )
@@ -102,6 +104,7 @@ pub fn page_routes(cfg: &mut web::ServiceConfig) {
                     .configure(pages::facts::routes)
                     .configure(pages::catalogue::routes)
                     .configure(pages::date_operations::routes)
+                    .configure(pages::check_in::routes)
                     .default_service(web::to(pages::not_found)),
             ),
     );

@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::db;
 use crate::domain::url::percent_encode_keeping;
+use crate::domain::AdminRole;
 use crate::http::csrf;
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -33,6 +34,7 @@ pub struct AdminSession {
     pub session_id: i64,
     pub user_id: i64,
     pub email: String,
+    pub role: AdminRole,
     pub expires_at: DateTime<Utc>,
     pub ip: String,
 }
@@ -95,7 +97,14 @@ pub async fn lookup(state: &AppState, req: &HttpRequest) -> Result<Option<AdminS
     let idle = Duration::minutes(state.settings.admin_session_idle_minutes.clamp(1, 24 * 60));
     let mut conn = db::connection(&state.pool).await?;
     let found = db::admin::live_session(&mut conn, &hash_token(token), now, now - idle).await?;
-    Ok(found.map(|(session_id, user_id, email, expires_at)| AdminSession { session_id, user_id, email, expires_at, ip: client_ip(req) }))
+    Ok(found.map(|s| AdminSession {
+        session_id: s.session_id,
+        user_id: s.user_id,
+        email: s.email,
+        role: AdminRole::from_db(&s.role),
+        expires_at: s.expires_at,
+        ip: client_ip(req),
+    }))
 }
 
 fn is_api(path: &str) -> bool {
@@ -112,6 +121,36 @@ fn unauthenticated(path: &str) -> HttpResponse {
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .finish()
     }
+}
+
+/// What door staff may reach: the check-in (pages and API), their session, logging out.
+fn staff_may(path: &str) -> bool {
+    const PREFIXES: [&str; 2] = ["/admin/check-in", "/api/v1/admin/check-in"];
+    const EXACT: [&str; 4] = ["/admin/logout", "/api/v1/admin/logout", "/api/v1/admin/session", "/admin/session"];
+    PREFIXES.iter().any(|p| path == *p || path.starts_with(&format!("{p}/"))) || EXACT.contains(&path)
+}
+
+/// A staff account's answer off the check-in: the back office's home sends it to the door's
+/// page; anything else is refused, nothing runs.
+fn staff_refusal(path: &str) -> Option<HttpResponse> {
+    if staff_may(path) {
+        return None;
+    }
+    if matches!(path, "/admin" | "/admin/") {
+        return Some(HttpResponse::SeeOther().insert_header((header::LOCATION, "/admin/check-in")).finish());
+    }
+    let error = ApiError::new(StatusCode::FORBIDDEN, "owner_only", "This account checks people in at the door and can do nothing else.");
+    if is_api(path) {
+        return Some(error.error_response());
+    }
+    Some(
+        HttpResponse::Forbidden().content_type("text/html; charset=utf-8").insert_header((header::CACHE_CONTROL, "no-store")).body(
+            "<!doctype html><html lang=\"fr-CA\"><meta charset=\"utf-8\"><title>Accès réservé — Billetterie</title>\
+             <main><h1>Accès réservé à l’organisateur</h1><p>Ce compte sert à l’accueil des participants, rien d’autre.</p>\
+             <p lang=\"en\">This account checks people in at the door and can do nothing else.</p>\
+             <p><a href=\"/admin/check-in\">Accueil des participants / Check-in</a></p></main></html>",
+        ),
+    )
 }
 
 pub fn csrf_refused() -> ApiError {
@@ -138,6 +177,11 @@ pub async fn require(req: ServiceRequest, next: Next<impl MessageBody + 'static>
         let token = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
         if csrf::verify(req.request(), state.settings.secret_key.expose(), &token).is_err() {
             return Ok(req.into_response(csrf_refused().error_response()).map_into_left_body());
+        }
+    }
+    if session.role == AdminRole::Staff {
+        if let Some(refused) = staff_refusal(&path) {
+            return Ok(req.into_response(refused).map_into_left_body());
         }
     }
     req.extensions_mut().insert(session);
@@ -212,6 +256,17 @@ mod tests {
         assert_eq!((c.http_only(), c.secure(), c.same_site()), (Some(true), Some(true), Some(SameSite::Strict)));
         assert_eq!(c.max_age(), Some(CookieDuration::hours(2)));
         assert_eq!(session_cookie("abc", false, Duration::hours(2)).secure(), Some(false));
+    }
+
+    #[test]
+    fn staff_reach_the_check_in_and_nothing_else() {
+        for ok in ["/admin/check-in", "/admin/check-in/3", "/api/v1/admin/check-in", "/api/v1/admin/check-in/3/search", "/admin/logout"] {
+            assert!(staff_refusal(ok).is_none(), "{ok}");
+        }
+        assert_eq!(staff_refusal("/admin").unwrap().status(), StatusCode::SEE_OTHER);
+        for no in ["/admin/bookings", "/admin/check-inx", "/api/v1/admin/bookings/ABC/refund", "/admin/catalogue/cities"] {
+            assert_eq!(staff_refusal(no).unwrap().status(), StatusCode::FORBIDDEN, "{no}");
+        }
     }
 
     #[test]

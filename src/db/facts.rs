@@ -7,7 +7,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use super::schema::{masterclass_events, organiser, programme_items, venue_facts};
 pub use crate::domain::facts::DateFacts;
-use crate::domain::facts::{Bilingual, Organiser, Policies, ProgrammeItem, VenueFacts};
+use crate::domain::facts::{Bilingual, MasterclassFacts, Organiser, Policies, ProgrammeItem, VenueFacts};
 
 pub async fn organiser(conn: &mut AsyncPgConnection) -> QueryResult<Organiser> {
     let row: Option<(String, String, String, String)> = organiser::table
@@ -199,10 +199,22 @@ pub async fn save_venue(conn: &mut AsyncPgConnection, venue_id: i64, f: &VenueFa
 pub async fn for_date(conn: &mut AsyncPgConnection, masterclass_id: i64, venue_id: i64) -> QueryResult<DateFacts> {
     Ok(DateFacts {
         organiser: organiser(conn).await?,
+        masterclass: masterclass(conn, masterclass_id).await?.unwrap_or_default(),
         policies: policies(conn, masterclass_id).await?.unwrap_or_default(),
         programme: programme(conn, masterclass_id).await?,
         venue: venue(conn, venue_id).await?,
     })
+}
+
+/// A masterclass's title and presenter.
+pub async fn masterclass(conn: &mut AsyncPgConnection, masterclass_id: i64) -> QueryResult<Option<MasterclassFacts>> {
+    let row: Option<(String, String, String)> = masterclass_events::table
+        .find(masterclass_id)
+        .select((masterclass_events::title_en, masterclass_events::title_fr, masterclass_events::presenter))
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(row.map(|(en, fr, presenter)| MasterclassFacts { title: Bilingual::new(en, fr), presenter }))
 }
 
 /// The date the site's general pages speak of: the next one on sale (its masterclass, start,

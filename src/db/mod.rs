@@ -6,8 +6,10 @@
 pub mod admin;
 pub mod bookings;
 pub mod catalogue;
+pub mod check_in;
 pub mod emails;
 pub mod facts;
+pub mod invoices;
 mod ids;
 pub mod models;
 pub mod payments;

@@ -107,6 +107,10 @@ pub struct BookingRow {
     pub closed_at: Option<DateTime<Utc>>,
     pub moved_to: Option<BookingId>,
     pub moved_from: Option<BookingId>,
+    /// For the invoice, all optional: the buyer's employer, its address, its purchase order.
+    pub company_name: Option<String>,
+    pub billing_address: Option<String>,
+    pub purchase_order: Option<String>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -143,6 +147,11 @@ pub struct AttendeeRow {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub email: Option<String>,
+    /// What the ticket's QR carries (signed); replaced when the name changes.
+    pub ticket_code: String,
+    /// The professional licence number for the certificate, when the attendee gave one.
+    pub licence_number: Option<String>,
+    pub checked_in_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Insertable)]

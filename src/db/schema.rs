@@ -8,6 +8,10 @@ diesel::table! {
         first_name -> Nullable<Text>,
         last_name -> Nullable<Text>,
         email -> Nullable<Text>,
+        ticket_code -> Text,
+        licence_number -> Nullable<Text>,
+        checked_in_at -> Nullable<Timestamptz>,
+        checked_in_by -> Nullable<Int8>,
     }
 }
 
@@ -40,6 +44,9 @@ diesel::table! {
         moved_to -> Nullable<Uuid>,
         moved_from -> Nullable<Uuid>,
         anonymised_at -> Nullable<Timestamptz>,
+        company_name -> Nullable<Text>,
+        billing_address -> Nullable<Text>,
+        purchase_order -> Nullable<Text>,
     }
 }
 
@@ -277,6 +284,34 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         disabled -> Bool,
+        role -> Text,
+    }
+}
+
+diesel::table! {
+    voided_tickets (ticket_code) {
+        ticket_code -> Text,
+        attendee_id -> Int8,
+        voided_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    invoice_sequences (kind) {
+        kind -> Text,
+        last_number -> Int8,
+    }
+}
+
+diesel::table! {
+    invoices (id) {
+        id -> Int8,
+        kind -> Text,
+        number -> Int8,
+        booking_id -> Uuid,
+        amount_cents -> Int8,
+        occurrence -> Text,
+        issued_at -> Timestamptz,
     }
 }
 
@@ -346,6 +381,8 @@ diesel::joinable!(audit_log -> admin_users (admin_user_id));
 diesel::joinable!(availability_views -> city_events (city_event_id));
 diesel::joinable!(waitlist_entries -> city_events (city_event_id));
 diesel::joinable!(attendees -> bookings (booking_id));
+diesel::joinable!(voided_tickets -> attendees (attendee_id));
+diesel::joinable!(invoices -> bookings (booking_id));
 diesel::joinable!(bookings -> city_events (city_event_id));
 diesel::joinable!(city_events -> cities (city_id));
 diesel::joinable!(city_events -> masterclass_events (masterclass_event_id));
@@ -371,6 +408,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     availability_views,
     waitlist_entries,
     attendees,
+    voided_tickets,
+    invoices,
+    invoice_sequences,
     bookings,
     cities,
     city_events,

@@ -10,7 +10,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::facts::{self, DateFacts, FeaturedDate};
 use super::schema::{masterclass_events, venues};
-use crate::domain::facts::{Organiser, Policies, ProgrammeItem, VenueFacts};
+use crate::domain::facts::{MasterclassFacts, Organiser, Policies, ProgrammeItem, VenueFacts};
 
 /// How stale another instance's edit may be on this one's pages.
 pub const RELOAD_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
@@ -21,7 +21,7 @@ static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::
 #[derive(Debug, Clone, Default)]
 pub struct SiteFacts {
     pub organiser: Organiser,
-    masterclasses: HashMap<i64, (Policies, Vec<ProgrammeItem>)>,
+    masterclasses: HashMap<i64, (Policies, Vec<ProgrammeItem>, MasterclassFacts)>,
     venues: HashMap<i64, VenueFacts>,
     /// The masterclass the general pages speak of: the next date's on sale, else the first.
     pub featured: Option<i64>,
@@ -38,7 +38,8 @@ impl SiteFacts {
         let ids: Vec<i64> = masterclass_events::table.select(masterclass_events::id).load(conn).await?;
         for id in ids {
             let policies = facts::policies(conn, id).await?.unwrap_or_default();
-            masterclasses.insert(id, (policies, facts::programme(conn, id).await?));
+            let about = facts::masterclass(conn, id).await?.unwrap_or_default();
+            masterclasses.insert(id, (policies, facts::programme(conn, id).await?, about));
         }
         let mut by_venue = HashMap::new();
         let ids: Vec<i64> = venues::table.select(venues::id).load(conn).await?;
@@ -70,6 +71,7 @@ impl SiteFacts {
     pub fn for_date(&self, masterclass_id: i64, venue_id: i64) -> DateFacts {
         DateFacts {
             organiser: self.organiser.clone(),
+            masterclass: self.masterclasses.get(&masterclass_id).map(|m| m.2.clone()).unwrap_or_default(),
             policies: self.policies(masterclass_id),
             programme: self.programme(masterclass_id).to_vec(),
             venue: self.venues.get(&venue_id).cloned().unwrap_or_default(),

@@ -38,6 +38,13 @@ pub struct Organiser {
     pub support_phone: String,
 }
 
+/// What a masterclass is called and who gives it (tickets, invoices, certificates).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MasterclassFacts {
+    pub title: Bilingual,
+    pub presenter: String,
+}
+
 /// A masterclass's promises, in whole days (and its continuing-education hours).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Policies {
@@ -117,6 +124,7 @@ pub struct VenueFacts {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DateFacts {
     pub organiser: Organiser,
+    pub masterclass: MasterclassFacts,
     pub policies: Policies,
     pub programme: Vec<ProgrammeItem>,
     pub venue: VenueFacts,

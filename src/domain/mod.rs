@@ -14,6 +14,7 @@ pub mod pricing;
 pub mod quantity;
 pub mod refund_window;
 pub mod reservation;
+pub mod role;
 pub mod status;
 pub mod taxes;
 pub mod time_zone;
@@ -29,6 +30,7 @@ pub use person_name::PersonName;
 pub use phone::Phone;
 pub use quantity::Quantity;
 pub use reservation::ReservationError;
+pub use role::AdminRole;
 pub use status::{ActExperience, BookingStatus, EmailStatus, Language, PaymentStatus, SalesStatus, WaitlistStatus};
 pub use time_zone::parse_time_zone;
 

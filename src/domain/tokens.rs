@@ -5,6 +5,8 @@
 //!   (printed on badges) reveals nothing;
 //! - waiting-list offers: `<booking id>.<deadline as Unix seconds>.<hex HMAC(secret,
 //!   "waitlist-offer:<id>:<deadline>")>`, valid until the deadline;
+//! - tickets: `BLT1.<ticket code>.<first 16 bytes of HMAC(secret, "ticket:<code>"), hex>`; the
+//!   code is random (replaced when the name changes), so the QR says nothing of who holds it;
 //! - mail tracking: `<campaign id>.<hex HMAC(secret, "open:<id>" | "click:<id>:<target url>")>`,
 //!   so nobody can mark someone else's mail as opened or turn the redirect into an open
 //!   redirector.
@@ -73,6 +75,49 @@ pub fn claim_url(base_url: &str, lang: Language, token: &str) -> String {
     format!("{}/{}/waiting-list/claim?token={token}", base_url.trim_end_matches('/'), lang.as_str())
 }
 
+// -- tickets ----------------------------------------------------------------------------------------------
+
+const TICKET_PREFIX: &str = "BLT1";
+/// A truncated MAC: 128 bits are plenty against forgery and keep the QR small enough to scan at
+/// arm's length.
+const TICKET_MAC_BYTES: usize = 16;
+
+fn ticket_message(code: &str) -> String {
+    format!("ticket:{code}")
+}
+
+/// What a ticket's QR code carries.
+pub fn ticket_token(secret: &str, code: &str) -> String {
+    let mac = mac(secret, ticket_message(code).as_bytes()).finalize().into_bytes();
+    format!("{TICKET_PREFIX}.{code}.{}", hex::encode(&mac[..TICKET_MAC_BYTES]))
+}
+
+/// Why a scanned text is not a ticket this server issued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketTokenError {
+    /// Not shaped like a ticket at all (another QR code, a typo).
+    Malformed,
+    /// Shaped like one, but the signature is not ours.
+    Forged,
+}
+
+/// The ticket code of a token this server signed.
+pub fn verify_ticket_token<'a>(secret: &str, token: &'a str) -> Result<&'a str, TicketTokenError> {
+    let mut parts = token.trim().split('.');
+    let (Some(TICKET_PREFIX), Some(code), Some(sig), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err(TicketTokenError::Malformed);
+    };
+    if code.len() != 32 || !code.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(TicketTokenError::Malformed);
+    }
+    let sig = hex::decode(sig).map_err(|_| TicketTokenError::Malformed)?;
+    if sig.len() != TICKET_MAC_BYTES {
+        return Err(TicketTokenError::Malformed);
+    }
+    mac(secret, ticket_message(code).as_bytes()).verify_truncated_left(&sig).map_err(|_| TicketTokenError::Forged)?;
+    Ok(code)
+}
+
 // -- mail tracking --------------------------------------------------------------------------------------
 
 fn campaign_token(secret: &str, id: i64, message: &str) -> String {
@@ -105,6 +150,20 @@ pub fn verify_click(secret: &str, token: &str, target: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ticket_tokens_verify_and_forgeries_do_not() {
+        let code = "0123456789abcdef0123456789abcdef";
+        let t = ticket_token("s3cret", code);
+        assert_eq!(verify_ticket_token("s3cret", &t), Ok(code));
+        assert_eq!(verify_ticket_token("s3cret", &format!(" {t}\n")), Ok(code), "scanners add whitespace");
+        assert_eq!(verify_ticket_token("other", &t), Err(TicketTokenError::Forged));
+        let other_code = t.replacen("0123", "9999", 1);
+        assert_eq!(verify_ticket_token("s3cret", &other_code), Err(TicketTokenError::Forged), "the code is signed");
+        assert_eq!(verify_ticket_token("s3cret", "BLT1.short.00"), Err(TicketTokenError::Malformed));
+        assert_eq!(verify_ticket_token("s3cret", "https://example.ca/"), Err(TicketTokenError::Malformed));
+        assert_eq!(verify_ticket_token("s3cret", &format!("{t}.x")), Err(TicketTokenError::Malformed));
+    }
 
     #[test]
     fn tokens_verify_and_forgeries_do_not() {

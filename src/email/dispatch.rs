@@ -8,9 +8,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 
 use super::render::{EmailContext, EmailRenderer, LinkTracker, NoTracking, RenderedEmail};
+use super::paperwork;
 use super::sequence;
 use super::tracking::SignedLinks;
-use super::transport::{EmailTransport, OutgoingEmail, TransportError};
+use super::transport::{Attachment, EmailTransport, OutgoingEmail, TransportError};
 use crate::config::{EmailTransportKind, Settings};
 use crate::db::models::{AttendeeRow, BookingRow, EmailCampaignRow, NewEmailCampaign};
 use crate::db::{self, AsyncPool, DbError};
@@ -208,12 +209,23 @@ impl EmailService {
         }
         let people = db::emails::attendees_of(&mut conn, &[booking.id]).await?;
         let facts = db::facts::for_date(&mut conn, details.event.masterclass_event_id, details.venue.id.0).await?;
-        drop(conn);
         let mut ctx = self.context(kind, row, &booking, &details, &people, facts);
         ctx.message = message;
         ctx.partial_refund_cents =
             (kind == EmailKind::RefundNotice).then(|| db::payments::partial_refund_amount(&row.occurrence)).flatten();
-        self.deliver(row, kind, ctx, now).await
+        let documents =
+            paperwork::for_mail(&mut conn, &self.settings.secret, &ctx, &row.recipient_email, &row.occurrence, &booking, &people).await;
+        let documents = match documents {
+            Ok(d) => d,
+            Err(paperwork::PaperworkError::Db(e)) => return Err(e.into()),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot draw the mail's documents");
+                db::emails::mark_final(&mut conn, row.id, EmailStatus::Failed, &format!("documents failed: {e}")).await?;
+                return Ok(Outcome::Failed);
+            }
+        };
+        drop(conn);
+        self.deliver(row, kind, ctx, documents, now).await
     }
 
     /// A mail to someone on the waiting list, who holds no booking: only a date's cancellation.
@@ -241,11 +253,18 @@ impl EmailService {
         ctx.message = message;
         ctx.waitlisted = true;
         ctx.booking_reference = String::new();
-        self.deliver(row, kind, ctx, now).await
+        self.deliver(row, kind, ctx, Vec::new(), now).await
     }
 
     /// Renders and sends one claimed mail, and records the outcome.
-    async fn deliver(&self, row: &EmailCampaignRow, kind: EmailKind, ctx: EmailContext, now: DateTime<Utc>) -> Result<Outcome, DbError> {
+    async fn deliver(
+        &self,
+        row: &EmailCampaignRow,
+        kind: EmailKind,
+        ctx: EmailContext,
+        documents: Vec<Attachment>,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome, DbError> {
         let links = SignedLinks { secret: &self.settings.secret, base_url: &self.settings.base_url, campaign_id: row.id };
         let rendered = match self.renderer.render(&ctx, &links) {
             Ok(r) => r,
@@ -256,7 +275,8 @@ impl EmailService {
                 return Ok(Outcome::Failed);
             }
         };
-        let email = self.outgoing(row, kind, &ctx, rendered);
+        let mut email = self.outgoing(row, kind, &ctx, rendered);
+        email.attachments.extend(documents);
         let result = self.transport.send(&email).await;
         let mut conn = db::connection(&self.pool).await?;
         Ok(match result {

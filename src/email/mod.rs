@@ -3,6 +3,7 @@
 
 pub mod dispatch;
 pub mod outbox;
+pub mod paperwork;
 pub mod render;
 pub mod sendgrid;
 pub mod sequence;

@@ -53,6 +53,8 @@ impl SecurityPolicy {
 pub async fn headers(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let policy = req.app_data::<web::Data<SecurityPolicy>>().cloned();
     let https = req.connection_info().scheme() == "https";
+    // The door's page scans tickets with the phone's camera; no other page may ask for it.
+    let camera = req.path().starts_with("/admin/check-in");
     let mut res = next.call(req).await?;
     let h = res.headers_mut();
     if let Some(policy) = policy {
@@ -64,6 +66,7 @@ pub async fn headers(req: ServiceRequest, next: Next<impl MessageBody>) -> Resul
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(HeaderName::from_static("permissions-policy"), HeaderValue::from_static("camera=(), microphone=(), geolocation=()"));
+    let permissions = if camera { "camera=(self), microphone=(), geolocation=()" } else { "camera=(), microphone=(), geolocation=()" };
+    h.insert(HeaderName::from_static("permissions-policy"), HeaderValue::from_static(permissions));
     Ok(res)
 }

@@ -11,6 +11,7 @@ pub mod live;
 pub mod page;
 pub mod paths;
 pub mod receipt;
+pub mod documents;
 pub mod self_service;
 pub mod seo;
 pub mod tracking;
@@ -55,6 +56,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(&format!("/{l}/confirmation/{{reference}}/status"), web::get().to(checkout::status))
             .route(&format!("/{l}/confirmation/{{reference}}/calendar.ics"), web::get().to(checkout::calendar))
             .route(&format!("/{l}/confirmation/{{reference}}/receipt"), web::get().to(receipt::receipt))
+            .route(&format!("/{l}/confirmation/{{reference}}/tickets.pdf"), web::get().to(documents::tickets))
+            .route(&format!("/{l}/confirmation/{{reference}}/invoice.pdf"), web::get().to(documents::invoice))
+            .route(&format!("/{l}/confirmation/{{reference}}/credit-notes/{{number}}"), web::get().to(documents::credit_note))
+            .route(&format!("/{l}/confirmation/{{reference}}/certificates/{{position}}.pdf"), web::get().to(documents::certificate))
             .service(form_resource(&format!("/{l}/confirmation/{{reference}}/cancel")).route(web::post().to(self_service::cancel)))
             .service(form_resource(&format!("/{l}/confirmation/{{reference}}/attendees")).route(web::post().to(self_service::rename)))
             .service(

@@ -101,6 +101,12 @@ pub fn receipt(reference: &str, key: &str, lang: Language) -> String {
     format!("/{}/confirmation/{reference}/receipt?k={key}", lang.as_str())
 }
 
+/// One of "my booking"'s PDFs: `tickets.pdf`, `invoice.pdf`, `credit-notes/NC-000001.pdf`,
+/// `certificates/2.pdf`.
+pub fn document(reference: &str, key: &str, lang: Language, file: &str) -> String {
+    format!("/{}/confirmation/{reference}/{file}?k={key}", lang.as_str())
+}
+
 pub fn calendar(reference: &str, key: &str, lang: Language) -> String {
     format!("/{}/confirmation/{reference}/calendar.ics?k={key}", lang.as_str())
 }

@@ -7,9 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::checkout::{load, KeyQuery};
 use super::page::PageError;
-use crate::db;
-use crate::domain::{BookingStatus, EmailKind};
-use crate::email::dispatch::{booking_context, EmailSettings};
+use crate::domain::BookingStatus;
 use crate::email::render::EmailRenderer;
 use crate::state::AppState;
 
@@ -30,15 +28,8 @@ pub async fn receipt(
         tracing::error!(error = %e, "cannot draw the receipt");
         PageError::from_api(lang, crate::http::error::ApiError::internal())
     };
-    let facts = {
-        let mut conn = db::connection(&state.pool).await.map_err(|e| PageError::from_api(lang, e.into()))?;
-        db::facts::for_date(&mut conn, l.details.event.masterclass_event_id, l.details.venue.id.0)
-            .await
-            .map_err(|e| PageError::from_api(lang, e.into()))?
-    };
-    let settings = EmailSettings::from(state.settings.as_ref());
+    let ctx = super::documents::mail_context(&state, lang, &l).await?;
     let b = &l.booking;
-    let ctx = booking_context(&settings, EmailKind::Confirmation, lang, Some(b.buyer_first_name.clone()), b, &l.details, &l.people, facts);
     let html = EmailRenderer::new().and_then(|r| r.render_receipt(&ctx)).map_err(failed)?;
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")

@@ -16,6 +16,9 @@ pub const ADMIN_PASSWORD: &str = "une phrase de passe assez longue";
 /// Every back-office JSON route, with a body where it takes one.
 pub const API_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/admin/session"),
+    ("POST", "/api/v1/admin/check-in"),
+    ("GET", "/api/v1/admin/check-in/1"),
+    ("GET", "/api/v1/admin/check-in/1/search"),
     ("POST", "/api/v1/admin/logout"),
     ("GET", "/api/v1/admin/dashboard"),
     ("GET", "/api/v1/admin/bookings"),
@@ -85,6 +88,10 @@ pub const PAGE_ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/city-events/1/sales"),
     ("POST", "/admin/city-events/1/waiting-list/1/remove"),
     ("GET", "/admin/audit"),
+    ("GET", "/admin/check-in"),
+    ("GET", "/admin/check-in/1"),
+    ("POST", "/admin/check-in/1"),
+    ("POST", "/admin/check-in/1/attendees/1"),
     ("GET", "/admin/no-such-page"),
 ];
 
@@ -95,7 +102,7 @@ pub struct Organiser {
 }
 
 pub async fn create_admin(app: &TestApp) {
-    billetterie::admin::auth::create_user(&app.state.pool, ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap();
+    billetterie::admin::auth::create_user(&app.state.pool, ADMIN_EMAIL, ADMIN_PASSWORD, billetterie::domain::AdminRole::Owner).await.unwrap();
 }
 
 pub fn cookies_of(headers: &HeaderMap) -> Vec<String> {
@@ -666,6 +673,7 @@ async fn the_openapi_document_describes_the_back_office_and_its_security() {
     for (method, path) in API_ROUTES.iter().filter(|(_, p)| !p.contains("no-such") && !p.ends_with("/login")) {
         let templated = path
             .replace("HAL-AAAA-AAAA", "{reference}")
+            .replace("/check-in/1", "/check-in/{city_event_id}")
             .replace("/city-events/1/waiting-list/1", "/city-events/{id}/waiting-list/{entry_id}")
             .replace("/city-events/1", "/city-events/{id}")
             .replace("s/1", "s/{id}");

@@ -11,6 +11,7 @@ mod catalogue;
 mod concurrency;
 mod database;
 mod date_operations;
+mod day_itself;
 mod defects;
 mod emails;
 mod errors;

@@ -9,6 +9,7 @@
 mod audit;
 mod bookings;
 pub mod catalogue;
+pub mod check_in;
 mod city_events;
 mod dashboard;
 pub mod date_operations;
@@ -57,6 +58,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("catalogue", include_str!("../../../templates/admin/catalogue.hbs")),
     ("catalogue_record", include_str!("../../../templates/admin/catalogue_record.hbs")),
     ("broadcast_preview", include_str!("../../../templates/admin/broadcast_preview.hbs")),
+    ("check_in_dates", include_str!("../../../templates/admin/check_in_dates.hbs")),
+    ("check_in", include_str!("../../../templates/admin/check_in.hbs")),
 ];
 
 /// The templates, compiled once; a template that does not compile is an error each page turns
@@ -166,6 +169,8 @@ fn render_status(
         "favicon": crate::http::assets::assets().url("favicon.svg"),
         "csrf": csrf.token(),
         "who": who.map(|w| w.email.clone()),
+        // Staff see the door's page only; the rest of the navigation would answer 403.
+        "owner": who.is_some_and(|w| w.role == crate::domain::AdminRole::Owner),
         "notice": notice,
         "error": error,
         "body": body,

@@ -9,7 +9,7 @@ use crate::db::models::*;
 use crate::db::schema::*;
 
 /// Creates an organiser account, or sets the password of an existing one.
-pub async fn upsert_user(conn: &mut AsyncPgConnection, email: &str, password_hash: &str) -> QueryResult<(i64, bool)> {
+pub async fn upsert_user(conn: &mut AsyncPgConnection, email: &str, password_hash: &str, role: &str) -> QueryResult<(i64, bool)> {
     #[derive(QueryableByName)]
     struct Row {
         #[diesel(sql_type = BigInt)]
@@ -18,12 +18,14 @@ pub async fn upsert_user(conn: &mut AsyncPgConnection, email: &str, password_has
         created: bool,
     }
     let row: Row = diesel::sql_query(
-        "INSERT INTO admin_users (email, password_hash) VALUES ($1, $2)
-         ON CONFLICT (email) DO UPDATE SET password_hash = EXCLUDED.password_hash, updated_at = now(), disabled = FALSE
+        "INSERT INTO admin_users (email, password_hash, role) VALUES ($1, $2, $3)
+         ON CONFLICT (email) DO UPDATE
+             SET password_hash = EXCLUDED.password_hash, role = EXCLUDED.role, updated_at = now(), disabled = FALSE
          RETURNING id, (xmax = 0) AS created",
     )
     .bind::<Text, _>(email)
     .bind::<Text, _>(password_hash)
+    .bind::<Text, _>(role)
     .get_result(conn)
     .await?;
     Ok((row.id, row.created))
@@ -100,6 +102,16 @@ pub async fn create_session(
     Ok(())
 }
 
+/// A session found live, and its account.
+#[derive(Debug, Clone)]
+pub struct LiveSession {
+    pub session_id: i64,
+    pub user_id: i64,
+    pub email: String,
+    pub role: String,
+    pub expires_at: DateTime<Utc>,
+}
+
 /// A live session: not past its end, used within the idle limit, its account enabled. Marks it
 /// used (at most once a minute, to spare writes).
 pub async fn live_session(
@@ -107,23 +119,30 @@ pub async fn live_session(
     token_hash: &str,
     now: DateTime<Utc>,
     idle_since: DateTime<Utc>,
-) -> QueryResult<Option<(i64, i64, String, DateTime<Utc>)>> {
-    type Row = (i64, i64, String, DateTime<Utc>, DateTime<Utc>);
+) -> QueryResult<Option<LiveSession>> {
+    type Row = (i64, i64, String, String, DateTime<Utc>, DateTime<Utc>);
     let row: Option<Row> = admin_sessions::table
         .inner_join(admin_users::table)
         .filter(admin_sessions::token_hash.eq(token_hash))
         .filter(admin_sessions::expires_at.gt(now))
         .filter(admin_sessions::last_seen_at.gt(idle_since))
         .filter(admin_users::disabled.eq(false))
-        .select((admin_sessions::id, admin_users::id, admin_users::email, admin_sessions::expires_at, admin_sessions::last_seen_at))
+        .select((
+            admin_sessions::id,
+            admin_users::id,
+            admin_users::email,
+            admin_users::role,
+            admin_sessions::expires_at,
+            admin_sessions::last_seen_at,
+        ))
         .first(conn)
         .await
         .optional()?;
-    let Some((session_id, user_id, email, expires_at, last_seen)) = row else { return Ok(None) };
+    let Some((session_id, user_id, email, role, expires_at, last_seen)) = row else { return Ok(None) };
     if now - last_seen > chrono::Duration::minutes(1) {
         diesel::update(admin_sessions::table.find(session_id)).set(admin_sessions::last_seen_at.eq(now)).execute(conn).await?;
     }
-    Ok(Some((session_id, user_id, email, expires_at)))
+    Ok(Some(LiveSession { session_id, user_id, email, role, expires_at }))
 }
 
 pub async fn end_session(conn: &mut AsyncPgConnection, session_id: i64) -> QueryResult<()> {

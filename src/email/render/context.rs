@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::calendar::BookingDay;
-use crate::domain::facts::{Bilingual, DateFacts, Organiser, Policies, ProgrammeItem, VenueFacts};
+use crate::domain::facts::{Bilingual, DateFacts, MasterclassFacts, Organiser, Policies, ProgrammeItem, VenueFacts};
 use crate::domain::taxes::TaxLine;
 use crate::domain::{EmailKind, Language};
 
@@ -176,6 +176,13 @@ fn sample_facts() -> DateFacts {
             address: "400, boulevard De Maisonneuve Ouest, bureau 700, Montréal (Québec) H3A 1L4".into(),
             support_email: "aide@billetterie.example".into(),
             support_phone: "1 888 555-0142".into(),
+        },
+        masterclass: MasterclassFacts {
+            title: Bilingual::new(
+                "ACT Made Simple: a one-day masterclass with Dr Russ Harris",
+                "L’ACT en toute simplicité : une journée de classe de maître avec le Dr Russ Harris",
+            ),
+            presenter: "Dr Russ Harris".into(),
         },
         policies: Policies::default(),
         programme: vec![
