@@ -434,6 +434,9 @@ fn copy_for(b: &BookingRow, people: &[AttendeeRow], target: CityEventId, city_co
             now + ttl
         },
         created_at: now,
+        company_name: b.company_name.clone(),
+        billing_address: b.billing_address.clone(),
+        purchase_order: b.purchase_order.clone(),
     };
     let attendees = people
         .iter()

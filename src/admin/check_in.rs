@@ -89,12 +89,12 @@ pub async fn check_in(state: &AppState, who: &AdminSession, input: &CheckInReque
     let found = match (input.token.as_deref(), input.attendee_id) {
         (Some(token), _) => {
             let code = verify_ticket_token(state.settings.secret_key.expose(), token).map_err(|e| match e {
-                TicketTokenError::Malformed => {
-                    ApiError::unprocessable("not_a_ticket", "token", "This code is not a Billetterie ticket.")
-                }
-                TicketTokenError::Forged => {
-                    ApiError::unprocessable("ticket_forged", "token", "This ticket was not issued by this server: its signature does not match.")
-                }
+                TicketTokenError::Malformed => ApiError::unprocessable("not_a_ticket", "token", "This code is not a Billetterie ticket."),
+                TicketTokenError::Forged => ApiError::unprocessable(
+                    "ticket_forged",
+                    "token",
+                    "This ticket was not issued by this server: its signature does not match.",
+                ),
             })?;
             match check_in::by_code(&mut conn, code).await? {
                 Found::Ticket(a) => *a,
@@ -102,7 +102,10 @@ pub async fn check_in(state: &AppState, who: &AdminSession, input: &CheckInReque
                     return Err(ApiError::new(
                         actix_web::http::StatusCode::GONE,
                         "ticket_voided",
-                        format!("This ticket was replaced by a newer one on {} (a name change): ask for the new ticket.", at.format("%Y-%m-%d")),
+                        format!(
+                            "This ticket was replaced by a newer one on {} (a name change): ask for the new ticket.",
+                            at.format("%Y-%m-%d")
+                        ),
                     )
                     .field("token"))
                 }

@@ -89,6 +89,7 @@ pub fn page_routes(cfg: &mut web::ServiceConfig) {
                     .route("/logout", web::post().to(pages::logout))
                     .route("/bookings", web::get().to(pages::bookings))
                     .route("/bookings/{reference}", web::get().to(pages::booking))
+                    .route("/bookings/{reference}/invoice.pdf", web::get().to(pages::invoice))
                     .route("/bookings/{reference}/resend-confirmation", web::post().to(pages::resend))
                     .route("/bookings/{reference}/attendees", web::post().to(pages::attendees))
                     .route("/bookings/{reference}/cancel", web::post().to(pages::cancel))

@@ -143,14 +143,12 @@ fn staff_refusal(path: &str) -> Option<HttpResponse> {
     if is_api(path) {
         return Some(error.error_response());
     }
-    Some(
-        HttpResponse::Forbidden().content_type("text/html; charset=utf-8").insert_header((header::CACHE_CONTROL, "no-store")).body(
-            "<!doctype html><html lang=\"fr-CA\"><meta charset=\"utf-8\"><title>Accès réservé — Billetterie</title>\
+    Some(HttpResponse::Forbidden().content_type("text/html; charset=utf-8").insert_header((header::CACHE_CONTROL, "no-store")).body(
+        "<!doctype html><html lang=\"fr-CA\"><meta charset=\"utf-8\"><title>Accès réservé — Billetterie</title>\
              <main><h1>Accès réservé à l’organisateur</h1><p>Ce compte sert à l’accueil des participants, rien d’autre.</p>\
              <p lang=\"en\">This account checks people in at the door and can do nothing else.</p>\
              <p><a href=\"/admin/check-in\">Accueil des participants / Check-in</a></p></main></html>",
-        ),
-    )
+    ))
 }
 
 pub fn csrf_refused() -> ApiError {

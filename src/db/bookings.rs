@@ -267,10 +267,10 @@ async fn unnest_bookings(conn: &mut AsyncPgConnection, rows: &[NewBooking]) -> Q
     let ids: Vec<InsertedId> = diesel::sql_query(
         "INSERT INTO bookings (id, reference, city_event_id, quantity, status, buyer_first_name, buyer_last_name, buyer_email,
              buyer_phone, act_experience, language, promo_code, unit_price_cents, subtotal_cents, discount_cents, taxes, tax_cents,
-             total_cents, hold_expires_at, created_at)
+             total_cents, hold_expires_at, created_at, company_name, billing_address, purchase_order)
          SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::int8[], $4::int4[], $5::text[], $6::text[], $7::text[], $8::text[],
              $9::text[], $10::text[], $11::text[], $12::text[], $13::int8[], $14::int8[], $15::int8[], $16::jsonb[], $17::int8[],
-             $18::int8[], $19::timestamptz[], $20::timestamptz[])
+             $18::int8[], $19::timestamptz[], $20::timestamptz[], $21::text[], $22::text[], $23::text[])
          ON CONFLICT (reference) DO NOTHING
          RETURNING id",
     )
@@ -294,6 +294,9 @@ async fn unnest_bookings(conn: &mut AsyncPgConnection, rows: &[NewBooking]) -> Q
     .bind::<Array<BigInt>, _>(col(rows, |b| b.total_cents))
     .bind::<Array<Timestamptz>, _>(col(rows, |b| b.hold_expires_at))
     .bind::<Array<Timestamptz>, _>(col(rows, |b| b.created_at))
+    .bind::<Array<Nullable<Text>>, _>(col(rows, |b| b.company_name.clone()))
+    .bind::<Array<Nullable<Text>>, _>(col(rows, |b| b.billing_address.clone()))
+    .bind::<Array<Nullable<Text>>, _>(col(rows, |b| b.purchase_order.clone()))
     .load(conn)
     .await?;
     Ok(ids.into_iter().map(|r| r.id).collect())

@@ -76,8 +76,7 @@ pub async fn by_code(conn: &mut AsyncPgConnection, code: &str) -> QueryResult<Fo
     if let Some(a) = found {
         return Ok(Found::Ticket(Box::new(a)));
     }
-    let voided: Option<DateTime<Utc>> =
-        voided_tickets::table.find(code).select(voided_tickets::voided_at).first(conn).await.optional()?;
+    let voided: Option<DateTime<Utc>> = voided_tickets::table.find(code).select(voided_tickets::voided_at).first(conn).await.optional()?;
     Ok(voided.map_or(Found::Unknown, Found::Voided))
 }
 
@@ -127,7 +126,8 @@ pub async fn counts(conn: &mut AsyncPgConnection, city_event_id: i64) -> QueryRe
 /// `query` (case and accents as typed), at most `limit`.
 pub async fn search(conn: &mut AsyncPgConnection, city_event_id: i64, query: &str, limit: i64) -> QueryResult<Vec<AtDoor>> {
     let pattern = format!("%{}%", query.trim().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-    let name = diesel::dsl::sql::<diesel::sql_types::Text>("coalesce(attendees.first_name, '') || ' ' || coalesce(attendees.last_name, '')");
+    let name =
+        diesel::dsl::sql::<diesel::sql_types::Text>("coalesce(attendees.first_name, '') || ' ' || coalesce(attendees.last_name, '')");
     attendees::table
         .inner_join(bookings::table.inner_join(city_events::table))
         .filter(bookings::city_event_id.eq(city_event_id))

@@ -139,3 +139,33 @@ pub async fn of_booking(conn: &mut AsyncPgConnection, booking_id: BookingId) -> 
         .load(conn)
         .await
 }
+
+/// What the buyer asks the documents to print: the invoice's billing details and each seat's
+/// licence number (`(position, number)`), written together or not at all.
+pub async fn set_details(
+    conn: &mut AsyncPgConnection,
+    booking_id: BookingId,
+    billing: &crate::domain::billing::Billing,
+    licences: &[(i32, Option<String>)],
+) -> QueryResult<()> {
+    use super::schema::{attendees, bookings};
+    conn.transaction(async move |conn| {
+        diesel::update(bookings::table.find(booking_id))
+            .set((
+                bookings::company_name.eq(&billing.company_name),
+                bookings::billing_address.eq(&billing.billing_address),
+                bookings::purchase_order.eq(&billing.purchase_order),
+                bookings::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await?;
+        for (position, licence) in licences {
+            diesel::update(attendees::table.filter(attendees::booking_id.eq(booking_id)).filter(attendees::position.eq(position)))
+                .set(attendees::licence_number.eq(licence))
+                .execute(conn)
+                .await?;
+        }
+        Ok(())
+    })
+    .await
+}

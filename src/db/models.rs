@@ -136,6 +136,9 @@ pub struct NewBooking {
     pub total_cents: i64,
     pub hold_expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
+    pub company_name: Option<String>,
+    pub billing_address: Option<String>,
+    pub purchase_order: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

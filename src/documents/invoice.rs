@@ -14,7 +14,10 @@ use crate::domain::Cents;
 pub enum Kind {
     Invoice,
     /// Gives back `amount_cents` (taxes included) of invoice `invoice_number`.
-    CreditNote { invoice_number: String, amount_cents: i64 },
+    CreditNote {
+        invoice_number: String,
+        amount_cents: i64,
+    },
 }
 
 #[derive(Debug, Clone)]

@@ -50,6 +50,9 @@ pub struct RawBookingRequest {
     pub attendees: Vec<RawAttendee>,
     #[serde(default)]
     pub promo_code: Option<String>,
+    /// For the invoice, when an employer pays (all optional).
+    #[serde(default)]
+    pub billing: Option<super::billing::RawBilling>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +80,7 @@ pub struct BookingRequest {
     /// Exactly `quantity` entries, in seat order.
     pub attendees: Vec<Attendee>,
     pub promo_code: Option<String>,
+    pub billing: super::billing::Billing,
 }
 
 impl RawBookingRequest {
@@ -122,6 +126,7 @@ impl RawBookingRequest {
                 Some(code)
             }
         };
+        let billing = self.billing.as_ref().map(|b| b.parse().map_err(|e| e.under("billing"))).transpose()?.unwrap_or_default();
         Ok(BookingRequest {
             city_event_id: CityEventId(self.city_event_id),
             quantity,
@@ -130,6 +135,7 @@ impl RawBookingRequest {
             language: self.language,
             attendees,
             promo_code,
+            billing,
         })
     }
 }
@@ -152,6 +158,7 @@ mod tests {
             language: Language::Fr,
             attendees,
             promo_code: None,
+            billing: None,
         }
     }
 

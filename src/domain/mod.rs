@@ -1,6 +1,7 @@
 //! Pure types and rules: no I/O, no database, no HTTP. Everything the outside world sends is parsed
 //! into these types once, at the edge; past that point a value of the type is valid by construction.
 
+pub mod billing;
 pub mod booking_reference;
 pub mod booking_request;
 pub mod email;

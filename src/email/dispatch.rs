@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::render::{EmailContext, EmailRenderer, LinkTracker, NoTracking, RenderedEmail};
 use super::paperwork;
+use super::render::{EmailContext, EmailRenderer, LinkTracker, NoTracking, RenderedEmail};
 use super::sequence;
 use super::tracking::SignedLinks;
 use super::transport::{Attachment, EmailTransport, OutgoingEmail, TransportError};

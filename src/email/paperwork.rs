@@ -171,3 +171,38 @@ pub async fn for_mail(
     }
     Ok(out)
 }
+
+/// A booking's mail context in `lang`, its facts read from their one source.
+pub async fn context(
+    conn: &mut AsyncPgConnection,
+    settings: &super::dispatch::EmailSettings,
+    lang: crate::domain::Language,
+    b: &BookingRow,
+    people: &[AttendeeRow],
+    details: &crate::db::catalogue::CityEventDetails,
+) -> diesel::QueryResult<EmailContext> {
+    let facts = crate::db::facts::for_date(conn, details.event.masterclass_event_id, details.venue.id.0).await?;
+    Ok(super::dispatch::booking_context(
+        settings,
+        EmailKind::Confirmation,
+        lang,
+        Some(b.buyer_first_name.clone()),
+        b,
+        details,
+        people,
+        facts,
+    ))
+}
+
+/// The booking's invoice as a PDF (numbered now if it was not yet): `(file name, bytes)`, or
+/// `None` for a booking never paid.
+pub async fn invoice_pdf(
+    conn: &mut AsyncPgConnection,
+    ctx: &EmailContext,
+    b: &BookingRow,
+    people: &[AttendeeRow],
+) -> Result<Option<(String, Vec<u8>)>, PaperworkError> {
+    let Some(doc) = booking_invoice(conn, b).await? else { return Ok(None) };
+    let inv = invoice(ctx, b, people, &doc, None);
+    Ok(Some((format!("{}.pdf", doc.printed_number()), documents::invoice::render(&day(ctx), &inv)?)))
+}

@@ -140,6 +140,11 @@ pub fn parse_form(values: &FormValues, city_event_id: i64, lang: Language, max: 
         language: lang,
         attendees,
         promo_code: Some(values.get("promo_code").to_owned()),
+        billing: Some(crate::domain::billing::RawBilling {
+            company_name: Some(values.get("company_name").to_owned()),
+            billing_address: Some(values.get("billing_address").to_owned()),
+            purchase_order: Some(values.get("purchase_order").to_owned()),
+        }),
     };
     raw.parse(max).map_err(|e| {
         let mut errors = FieldErrors::default();
@@ -149,8 +154,11 @@ pub fn parse_form(values: &FormValues, city_event_id: i64, lang: Language, max: 
 }
 
 /// `buyer.email` → `email`, `attendees[1].last_name` → `attendee_<seat>_last_name`.
+/// The invoice's optional fields, as the form names them.
+const BILLING_FIELDS: [&str; 3] = ["company_name", "billing_address", "purchase_order"];
+
 fn form_field(api_field: &str, seat_of_index: &[u16]) -> String {
-    if let Some(rest) = api_field.strip_prefix("buyer.") {
+    if let Some(rest) = api_field.strip_prefix("buyer.").or_else(|| api_field.strip_prefix("billing.")) {
         return rest.to_owned();
     }
     if let Some(rest) = api_field.strip_prefix("attendees[") {
@@ -230,6 +238,18 @@ fn render(ctx: &PageCtx<'_>, status: StatusCode, d: &CityEventDetails, view: For
         error_list.insert(0, json!({"id": "submit-booking", "message": g}));
     }
     let city = city_name(d, lang);
+    let billing: Vec<Value> = BILLING_FIELDS
+        .iter()
+        .map(|f| {
+            json!({
+                "name": f,
+                "label": i18n::text(lang, &format!("form.billing.{f}"), &[]),
+                "value": v.get(f),
+                "error": err(f),
+                "multiline": *f == "billing_address",
+            })
+        })
+        .collect();
     let body = json!({
         "action": paths::booking_form(d.event.id, lang),
         "event": event_view(ctx.state, d, lang)?,
@@ -242,6 +262,8 @@ fn render(ctx: &PageCtx<'_>, status: StatusCode, d: &CityEventDetails, view: For
         },
         "attendees": attendees,
         "promo": {"value": v.get("promo_code"), "error": err("promo_code")},
+        "billing": billing,
+        "billing_open": BILLING_FIELDS.iter().any(|f| !v.get(f).trim().is_empty()),
         "hold_note": i18n::text(lang, "form.hold_note", &[("minutes", &(ctx.state.settings.hold_ttl_seconds / 60).max(1).to_string())]),
         "has_errors": !error_list.is_empty(),
         "error_list": error_list,

@@ -264,7 +264,7 @@ pub async fn confirmation(
         "attendees": attendees,
         "calendar_url": paths::calendar(&b.reference, &query.k, lang),
         "receipt_url": paths::receipt(&b.reference, &query.k, lang),
-        "documents": super::documents::section(&state, lang, &l, &query.k).await?,
+        "documents": super::documents::section(&state, lang, &l, &query).await?,
         "checkout_url": paths::checkout(&b.reference, &query.k, lang),
         "names": if l.status == BookingStatus::Confirmed {
             super::self_service::names_section(&state, lang, b, &l.people, &l.details, &query)?

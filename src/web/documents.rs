@@ -10,8 +10,8 @@ use super::page::PageError;
 use crate::db;
 use crate::db::invoices::DocumentKind;
 use crate::documents;
-use crate::domain::{BookingStatus, EmailKind, Language};
-use crate::email::dispatch::{booking_context, EmailSettings};
+use crate::domain::{BookingStatus, Language};
+use crate::email::dispatch::EmailSettings;
 use crate::email::paperwork;
 use crate::email::render::EmailContext;
 use crate::http::error::ApiError;
@@ -24,15 +24,9 @@ fn internal(lang: Language, e: impl std::fmt::Display) -> PageError {
 
 /// The booking's mail context in the page's language (the receipt page's and the PDFs').
 pub(super) async fn mail_context(state: &AppState, lang: Language, l: &Loaded) -> Result<EmailContext, PageError> {
-    let facts = {
-        let mut conn = db::connection(&state.pool).await.map_err(|e| PageError::from_api(lang, e.into()))?;
-        db::facts::for_date(&mut conn, l.details.event.masterclass_event_id, l.details.venue.id.0)
-            .await
-            .map_err(|e| PageError::from_api(lang, e.into()))?
-    };
+    let mut conn = db::connection(&state.pool).await.map_err(|e| PageError::from_api(lang, e.into()))?;
     let settings = EmailSettings::from(state.settings.as_ref());
-    let b = &l.booking;
-    Ok(booking_context(&settings, EmailKind::Confirmation, lang, Some(b.buyer_first_name.clone()), b, &l.details, &l.people, facts))
+    paperwork::context(&mut conn, &settings, lang, &l.booking, &l.people, &l.details).await.map_err(|e| PageError::from_api(lang, e.into()))
 }
 
 pub(super) fn pdf(filename: &str, bytes: Vec<u8>) -> HttpResponse {
@@ -53,7 +47,12 @@ fn paid(l: &Loaded, lang: Language) -> Result<(), PageError> {
 }
 
 #[tracing::instrument(name = "web.documents.tickets", skip_all)]
-pub async fn tickets(req: HttpRequest, state: web::Data<AppState>, path: web::Path<(String,)>, q: web::Query<KeyQuery>) -> Result<HttpResponse, PageError> {
+pub async fn tickets(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String,)>,
+    q: web::Query<KeyQuery>,
+) -> Result<HttpResponse, PageError> {
     let lang = crate::http::language::language_of(&req);
     let l = load(&state, lang, &path.0, q.key()).await?;
     // A refunded booking admits nobody: no tickets.
@@ -68,19 +67,24 @@ pub async fn tickets(req: HttpRequest, state: web::Data<AppState>, path: web::Pa
 }
 
 #[tracing::instrument(name = "web.documents.invoice", skip_all)]
-pub async fn invoice(req: HttpRequest, state: web::Data<AppState>, path: web::Path<(String,)>, q: web::Query<KeyQuery>) -> Result<HttpResponse, PageError> {
+pub async fn invoice(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String,)>,
+    q: web::Query<KeyQuery>,
+) -> Result<HttpResponse, PageError> {
     let lang = crate::http::language::language_of(&req);
     let l = load(&state, lang, &path.0, q.key()).await?;
     paid(&l, lang)?;
     let ctx = mail_context(&state, lang, &l).await?;
     let mut conn = db::connection(&state.pool).await.map_err(|e| PageError::from_api(lang, e.into()))?;
-    let doc = paperwork::booking_invoice(&mut conn, &l.booking)
-        .await
-        .map_err(|e| PageError::from_api(lang, e.into()))?
-        .ok_or_else(|| PageError::not_found(lang))?;
-    let inv = paperwork::invoice(&ctx, &l.booking, &l.people, &doc, None);
-    let bytes = documents::invoice::render(&paperwork::day(&ctx), &inv).map_err(|e| internal(lang, e))?;
-    Ok(pdf(&format!("{}.pdf", doc.printed_number()), bytes))
+    let (file, bytes) = match paperwork::invoice_pdf(&mut conn, &ctx, &l.booking, &l.people).await {
+        Ok(Some(doc)) => doc,
+        Ok(None) => return Err(PageError::not_found(lang)),
+        Err(paperwork::PaperworkError::Db(e)) => return Err(PageError::from_api(lang, e.into())),
+        Err(e) => return Err(internal(lang, e)),
+    };
+    Ok(pdf(&file, bytes))
 }
 
 /// A credit note by its printed number (`NC-000003`): only one of this booking's.
@@ -128,7 +132,8 @@ pub async fn certificate(
 }
 
 /// "My booking"'s documents: each seat's ticket code (shown on the page), the PDFs to download.
-pub(super) async fn section(state: &AppState, lang: Language, l: &Loaded, key: &str) -> Result<serde_json::Value, PageError> {
+pub(super) async fn section(state: &AppState, lang: Language, l: &Loaded, query: &KeyQuery) -> Result<serde_json::Value, PageError> {
+    let key = query.key();
     use serde_json::json;
     if !matches!(l.status, BookingStatus::Confirmed | BookingStatus::Refunded) || l.booking.confirmed_at.is_none() {
         return Ok(serde_json::Value::Null);
@@ -152,6 +157,8 @@ pub(super) async fn section(state: &AppState, lang: Language, l: &Loaded, key: &
             String::new()
         };
         seats.push(json!({
+            "position": a.position,
+            "licence": a.licence_number.clone().unwrap_or_default(),
             "name": name,
             "label": label,
             "qr": svg,
@@ -166,7 +173,16 @@ pub(super) async fn section(state: &AppState, lang: Language, l: &Loaded, key: &
         .filter(|d| d.kind() == DocumentKind::CreditNote)
         .map(|d| json!({ "number": d.printed_number(), "url": url(&format!("credit-notes/{}.pdf", d.printed_number())) }))
         .collect();
+    let b = &l.booking;
     Ok(json!({
+        "notice": match query.notice() {
+            Some(n @ ("details_saved" | "details_refused")) => text(&format!("documents.{n}"), &[]),
+            _ => String::new(),
+        },
+        "details_action": format!("/{}/confirmation/{reference}/details?k={key}", lang.as_str()),
+        "company_name": b.company_name.clone().unwrap_or_default(),
+        "billing_address": b.billing_address.clone().unwrap_or_default(),
+        "purchase_order": b.purchase_order.clone().unwrap_or_default(),
         "confirmed": confirmed,
         "tickets_url": if confirmed { url("tickets.pdf") } else { String::new() },
         "invoice_url": url("invoice.pdf"),
@@ -174,4 +190,45 @@ pub(super) async fn section(state: &AppState, lang: Language, l: &Loaded, key: &
         "has_credit_notes": !notes.is_empty(),
         "seats": seats,
     }))
+}
+
+/// The documents' details form: the invoice's billing details and each seat's licence number for
+/// its certificate. The invoice keeps its number and amounts; only who it is addressed to follows.
+#[tracing::instrument(name = "web.documents.details", skip_all)]
+pub async fn details(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String,)>,
+    query: web::Query<KeyQuery>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    use crate::domain::billing::{licence_number, RawBilling};
+    let lang = crate::http::language::language_of(&req);
+    let values = super::booking_form::FormValues::parse(&body).unwrap_or_default();
+    if crate::http::csrf::verify(&req, state.settings.secret_key.expose(), values.get(crate::http::csrf::FIELD)).is_err() {
+        return Err(PageError { lang, status: actix_web::http::StatusCode::FORBIDDEN, retry_after: None });
+    }
+    let l = load(&state, lang, &path.0, query.key()).await?;
+    paid(&l, lang)?;
+    let back = super::paths::confirmation(&l.booking.reference, query.key(), lang);
+    let raw = RawBilling {
+        company_name: Some(values.get("company_name").to_owned()),
+        billing_address: Some(values.get("billing_address").to_owned()),
+        purchase_order: Some(values.get("purchase_order").to_owned()),
+    };
+    let parsed = raw.parse().and_then(|billing| {
+        let licences = l
+            .people
+            .iter()
+            .map(|a| Ok((a.position, licence_number(values.get(&format!("licence_{}", a.position)), &format!("licence_{}", a.position))?)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((billing, licences))
+    });
+    let (billing, licences) = match parsed {
+        Ok(p) => p,
+        Err(e) => return Ok(crate::http::redirect::see_other(format!("{back}&notice=details_refused&field={}#documents", e.field))),
+    };
+    let mut conn = db::connection(&state.pool).await.map_err(|e| PageError::from_api(lang, e.into()))?;
+    db::invoices::set_details(&mut conn, l.booking.id, &billing, &licences).await.map_err(|e| PageError::from_api(lang, e.into()))?;
+    Ok(crate::http::redirect::see_other(format!("{back}&notice=details_saved#documents")))
 }

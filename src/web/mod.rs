@@ -6,12 +6,12 @@
 pub mod booking_form;
 pub mod catalogue;
 pub mod checkout;
+pub mod documents;
 pub mod i18n;
 pub mod live;
 pub mod page;
 pub mod paths;
 pub mod receipt;
-pub mod documents;
 pub mod self_service;
 pub mod seo;
 pub mod tracking;
@@ -62,6 +62,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(&format!("/{l}/confirmation/{{reference}}/certificates/{{position}}.pdf"), web::get().to(documents::certificate))
             .service(form_resource(&format!("/{l}/confirmation/{{reference}}/cancel")).route(web::post().to(self_service::cancel)))
             .service(form_resource(&format!("/{l}/confirmation/{{reference}}/attendees")).route(web::post().to(self_service::rename)))
+            .service(form_resource(&format!("/{l}/confirmation/{{reference}}/details")).route(web::post().to(documents::details)))
             .service(
                 form_resource(&format!("/{l}/bookings/{{reference}}"))
                     .route(web::get().to(checkout::manage))

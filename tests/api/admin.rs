@@ -102,7 +102,9 @@ pub struct Organiser {
 }
 
 pub async fn create_admin(app: &TestApp) {
-    billetterie::admin::auth::create_user(&app.state.pool, ADMIN_EMAIL, ADMIN_PASSWORD, billetterie::domain::AdminRole::Owner).await.unwrap();
+    billetterie::admin::auth::create_user(&app.state.pool, ADMIN_EMAIL, ADMIN_PASSWORD, billetterie::domain::AdminRole::Owner)
+        .await
+        .unwrap();
 }
 
 pub fn cookies_of(headers: &HeaderMap) -> Vec<String> {

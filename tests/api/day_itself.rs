@@ -82,7 +82,8 @@ fn qr_codes(pdf: &[u8], page: u32, name: &str) -> Vec<String> {
     std::fs::write(&file, pdf).unwrap();
     let prefix = dir.join("page");
     let p = page.to_string();
-    let render = Command::new("pdftoppm").args(["-r", "150", "-png", "-f", &p, "-l", &p, "-singlefile"]).arg(&file).arg(&prefix).output().unwrap();
+    let render =
+        Command::new("pdftoppm").args(["-r", "150", "-png", "-f", &p, "-l", &p, "-singlefile"]).arg(&file).arg(&prefix).output().unwrap();
     assert!(render.status.success(), "pdftoppm: {}", String::from_utf8_lossy(&render.stderr));
     let out = Command::new("zbarimg").args(["--raw", "-q"]).arg(dir.join("page.png")).output().expect("zbarimg (zbar-tools) is installed");
     String::from_utf8(out.stdout).unwrap().lines().map(str::to_owned).filter(|l| !l.is_empty()).collect()
@@ -236,9 +237,14 @@ async fn staff_check_people_in_and_reach_nothing_else() {
     let app = spawn_app().await;
     let (reference, id) = paid(&app, "toronto", 1).await;
     today(&app, id);
-    billetterie::admin::auth::create_user(&app.state.pool, "porte@example.ca", "door-staff-password-2027", billetterie::domain::AdminRole::Staff)
-        .await
-        .unwrap();
+    billetterie::admin::auth::create_user(
+        &app.state.pool,
+        "porte@example.ca",
+        "door-staff-password-2027",
+        billetterie::domain::AdminRole::Staff,
+    )
+    .await
+    .unwrap();
     let res = app
         .client
         .post(app.url("/api/v1/admin/login"))
@@ -247,13 +253,18 @@ async fn staff_check_people_in_and_reach_nothing_else() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let cookies = crate::admin::cookies_of(res.headers()).iter().map(|c| c.split(';').next().unwrap().to_owned()).collect::<Vec<_>>().join("; ");
+    let cookies =
+        crate::admin::cookies_of(res.headers()).iter().map(|c| c.split(';').next().unwrap().to_owned()).collect::<Vec<_>>().join("; ");
     let body: Value = res.json().await.unwrap();
     let staff = Organiser { cookies, csrf: body["csrf_token"].as_str().unwrap().to_owned() };
 
     let (s, ok) = check_in(&staff, &app, json!({"token": token(&app, &ticket_code(&app, &reference, 1))})).await;
     assert_eq!(s, 200, "{ok}");
-    for (method, path) in [("GET", "/api/v1/admin/bookings"), ("POST", &*format!("/api/v1/admin/bookings/{reference}/refund")), ("GET", "/api/v1/admin/dashboard")] {
+    for (method, path) in [
+        ("GET", "/api/v1/admin/bookings"),
+        ("POST", &*format!("/api/v1/admin/bookings/{reference}/refund")),
+        ("GET", "/api/v1/admin/dashboard"),
+    ] {
         let (s, refused) = staff.call(&app, method, path, (method == "POST").then(|| json!({}))).await;
         assert_eq!((s, refused["error"]["code"].as_str()), (403, Some("owner_only")), "{method} {path}");
     }
@@ -325,7 +336,9 @@ async fn the_mails_carry_the_tickets_the_invoice_and_the_credit_note() {
     let text = pdftotext(&invoice, "invoice");
     let total = app.db.scalar(&format!("SELECT total_cents FROM bookings WHERE reference = '{reference}'"));
     let money = amount(total);
-    for needle in ["Facture", "N° F-000001", "Formations ACT Canada inc.", "123456789 RT0001", "Marie Tremblay", reference.as_str(), money.as_str()] {
+    for needle in
+        ["Facture", "N° F-000001", "Formations ACT Canada inc.", "123456789 RT0001", "Marie Tremblay", reference.as_str(), money.as_str()]
+    {
         assert!(text.contains(needle), "{needle} on the invoice:\n{text}");
     }
 
@@ -341,4 +354,85 @@ async fn the_mails_carry_the_tickets_the_invoice_and_the_credit_note() {
         assert!(text.contains(needle), "{needle} on the credit note:\n{text}");
     }
     assert_eq!(get_pdf(&app, &format!("/fr/confirmation/{reference}/credit-notes/NC-000002.pdf?k={k}")).await.0, 404);
+}
+
+/// What an employer needs: the booking form's billing details and my booking's details form
+/// reach the invoice (same number) and the certificate (the licence number); a detail too long
+/// is refused and changes nothing; the back office downloads the same invoice.
+#[actix_web::test]
+async fn billing_details_and_licence_numbers_reach_the_invoice_and_the_certificate() {
+    use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+    let app = spawn_app().await;
+    let org = crate::admin::login(&app).await;
+    let id = app.city_event_of("toronto");
+    let mut body = booking_body(id, 1);
+    body["billing"] = json!({"company_name": "CIUSSS du Centre-Sud", "purchase_order": "PO-7781"});
+    let reference = app.booked_and_paid(&body).await;
+    let k = key(&app, &reference);
+    let text = pdftotext(&get_pdf(&app, &format!("/fr/confirmation/{reference}/invoice.pdf?k={k}")).await.2, "billing");
+    assert!(text.contains("CIUSSS du Centre-Sud") && text.contains("Bon de commande PO-7781"), "{text}");
+    let too_long = {
+        let mut b = booking_body(id, 1);
+        b["billing"] = json!({"purchase_order": "9".repeat(61)});
+        b
+    };
+    let before = app.bookings_count();
+    let (s, refused) = app.post_json("/api/v1/bookings/create", &too_long).await;
+    assert_eq!((s, refused["error"]["field"].as_str()), (422, Some("billing.purchase_order")), "{refused}");
+    assert_eq!(app.bookings_count(), before, "nothing held");
+
+    // My booking's details form, as a browser sends it.
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let res = client.get(app.url(&format!("/fr/confirmation/{reference}?k={k}"))).send().await.unwrap();
+    let cookie = res
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let html = res.text().await.unwrap();
+    assert!(html.contains("id=\"document-details\""), "{html}");
+    let at = html.find("name=\"csrf_token\" value=\"").unwrap() + 25;
+    let csrf = html[at..].split('"').next().unwrap().to_owned();
+    let post = |fields: Vec<(&'static str, String)>| {
+        let (client, cookie, csrf) = (&client, &cookie, &csrf);
+        let url = app.url(&format!("/fr/confirmation/{reference}/details?k={k}"));
+        async move {
+            let mut form = vec![("csrf_token", csrf.clone())];
+            form.extend(fields);
+            let res = client.post(url).header(COOKIE, cookie).form(&form).send().await.unwrap();
+            assert_eq!(res.status().as_u16(), 303);
+            res.headers()[LOCATION].to_str().unwrap().to_owned()
+        }
+    };
+    let back = post(vec![
+        ("company_name", "CIUSSS du Centre-Sud-de-l’Île-de-Montréal".into()),
+        ("billing_address", "1560, rue Sherbrooke Est\nMontréal (Québec) H2L 4M1".into()),
+        ("purchase_order", "PO-7781".into()),
+        ("licence_1", "OPQ 12345-67".into()),
+    ])
+    .await;
+    assert!(back.contains("notice=details_saved"), "{back}");
+    let back = post(vec![("company_name", "x".repeat(201)), ("licence_1", "nope".into())]).await;
+    assert!(back.contains("notice=details_refused"), "{back}");
+    let (_, disposition, invoice) = get_pdf(&app, &format!("/fr/confirmation/{reference}/invoice.pdf?k={k}")).await;
+    assert_eq!(disposition, "attachment; filename=\"F-000001.pdf\"", "the invoice keeps its number");
+    let text = pdftotext(&invoice, "billing-after");
+    for needle in ["Centre-Sud-de-l’Île-de-Montréal", "1560, rue Sherbrooke Est", "Montréal (Québec) H2L 4M1"] {
+        assert!(text.contains(needle), "{needle}, and the refused edit changed nothing:\n{text}");
+    }
+
+    // The licence number on the certificate of the attendee who came.
+    today(&app, id);
+    let (s, _) = check_in(&org, &app, json!({"token": token(&app, &ticket_code(&app, &reference, 1))})).await;
+    assert_eq!(s, 200);
+    let text = pdftotext(&get_pdf(&app, &format!("/fr/confirmation/{reference}/certificates/1.pdf?k={k}")).await.2, "licence");
+    assert!(text.contains("Numéro de permis OPQ 12345-67") && text.contains("Marie Tremblay"), "{text}");
+
+    // The back office's download is the same invoice.
+    let (s, headers, bytes) = org.text(&app, &format!("/admin/bookings/{reference}/invoice.pdf")).await;
+    assert_eq!(s, 200);
+    assert_eq!(headers["content-disposition"], "attachment; filename=\"F-000001.pdf\"");
+    assert!(pdftotext(&bytes, "admin-invoice").contains("PO-7781"));
 }

@@ -50,6 +50,9 @@ pub fn prepare_hold(
         total_cents: quote.total.0,
         hold_expires_at: now + ttl,
         created_at: now,
+        company_name: request.billing.company_name.clone(),
+        billing_address: request.billing.billing_address.clone(),
+        purchase_order: request.billing.purchase_order.clone(),
     };
     let attendees = request
         .attendees
@@ -93,6 +96,9 @@ pub fn prepare_offer(offer: &Offer, person: &Waiting, now: DateTime<Utc>, ttl: c
         total_cents: quote.total.0,
         hold_expires_at: now + ttl,
         created_at: now,
+        company_name: None,
+        billing_address: None,
+        purchase_order: None,
     };
     let attendees = vec![NewAttendee {
         booking_id: id,

@@ -97,6 +97,7 @@ pub async fn booking(req: HttpRequest, state: web::Data<AppState>, who: AdminSes
         "moved_from": d.moved_from_reference,
         "editable": held || confirmed,
         "can_resend": confirmed,
+        "has_invoice": b.confirmed_at.is_some() && matches!(b.status, BookingStatus::Confirmed | BookingStatus::Refunded),
         "can_cancel": held,
         "can_refund": refundable,
         "can_move": (held || confirmed) && !b.buyer_phone.is_empty(),
@@ -188,5 +189,38 @@ pub async fn move_booking(state: web::Data<AppState>, who: AdminSession, path: w
     match svc::move_booking(&state, &who, &path, f.0.city_event_id).await {
         Ok(d) => see_other(format!("{}?notice=done", booking_url(&d.booking.reference))),
         Err(e) => after(&booking_url(&path), Err(e), "done"),
+    }
+}
+
+/// The booking's invoice as the buyer gets it (in the buyer's language), numbered now if no mail
+/// or page asked for it yet; 404 for a booking never paid.
+#[tracing::instrument(name = "admin.pages.bookings.invoice", skip_all)]
+pub async fn invoice(req: HttpRequest, state: web::Data<AppState>, who: AdminSession, path: web::Path<String>) -> HttpResponse {
+    use crate::email::paperwork;
+    let result: Result<Option<(String, Vec<u8>)>, ApiError> = async {
+        let mut conn = crate::db::connection(&state.pool).await?;
+        let (b, people) = crate::db::bookings::by_reference(&mut conn, &path)
+            .await?
+            .ok_or_else(|| ApiError::not_found("booking_not_found", "No booking has this reference."))?;
+        let details = crate::db::catalogue::city_event(&mut conn, b.city_event_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("city_event_not_found", "No date has this id."))?;
+        let settings = crate::email::dispatch::EmailSettings::from(state.settings.as_ref());
+        let lang = Language::from_db(&b.language);
+        let ctx = paperwork::context(&mut conn, &settings, lang, &b, &people, &details).await?;
+        paperwork::invoice_pdf(&mut conn, &ctx, &b, &people).await.map_err(|e| match e {
+            paperwork::PaperworkError::Db(e) => e.into(),
+            e => ApiError::internal().caused_by(e),
+        })
+    }
+    .await;
+    match result {
+        Ok(Some((file, bytes))) => HttpResponse::Ok()
+            .content_type(paperwork::PDF)
+            .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"))
+            .insert_header((actix_web::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")))
+            .body(bytes),
+        Ok(None) => api_error_page(&req, &state, &who, ApiError::not_found("not_paid", "This booking was never paid: it has no invoice.")),
+        Err(e) => api_error_page(&req, &state, &who, e),
     }
 }

@@ -74,7 +74,8 @@ async fn page(
         Err(e) => return api_error_page(req, state, who, e),
     };
     let city = if lang == Language::En { &d.city.name_en } else { &d.city.name_fr };
-    let date = crate::i18n::locale(lang).map(|l| l.date(d.event.starts_at.with_timezone(&d.event.time_zone).date_naive())).unwrap_or_default();
+    let date =
+        crate::i18n::locale(lang).map(|l| l.date(d.event.starts_at.with_timezone(&d.event.time_zone).date_naive())).unwrap_or_default();
     let body = json!({
         "id": id,
         "city": city,
@@ -123,7 +124,16 @@ fn outcome(lang: Language, result: &Result<check_in::CheckInResult, ApiError>) -
         }
         Err(e) => {
             e.log();
-            let known = ["not_a_ticket", "ticket_forged", "ticket_voided", "ticket_unknown", "wrong_date", "booking_not_confirmed", "too_early", "ticket_expired"];
+            let known = [
+                "not_a_ticket",
+                "ticket_forged",
+                "ticket_voided",
+                "ticket_unknown",
+                "wrong_date",
+                "booking_not_confirmed",
+                "too_early",
+                "ticket_expired",
+            ];
             let message = if known.contains(&e.detail.code) {
                 text(lang, &format!("check_in.refusals.{}", e.detail.code))
             } else {

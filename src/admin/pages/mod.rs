@@ -27,7 +27,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 pub use audit::audit;
-pub use bookings::{attendees, booking, bookings, cancel, move_booking, refund, resend};
+pub use bookings::{attendees, booking, bookings, cancel, invoice, move_booking, refund, resend};
 pub use city_events::{city_event, city_events, create_city_event, remove_waiting, sales, update_city_event};
 pub use dashboard::dashboard;
 pub use login::{login_form, login_submit, logout};
