@@ -159,12 +159,47 @@ pub async fn search(state: &AppState, city_event_id: i64, query: &str, lang: Lan
     Ok(check_in::search(&mut conn, city_event_id, q, 20).await?.iter().map(|a| door_attendee(a, lang)).collect())
 }
 
+/// Closes a date's day: its J+1 mails (thanks, resources, feedback, the certificates of those
+/// who came) leave now instead of tomorrow; `(mails claimed)`. Owners only (not under /check-in).
+pub async fn close_day(state: &AppState, city_event_id: i64) -> ApiResult<usize> {
+    let mut conn = db::connection(&state.pool).await?;
+    let d = db::catalogue::city_event(&mut conn, city_event_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("city_event_not_found", "No date has this id."))?;
+    if Utc::now() < d.event.starts_at {
+        return Err(ApiError::conflict("day_not_started", "The day has not started: it can be closed once it has."));
+    }
+    let bookings = db::emails::confirmed_bookings_of(&mut conn, city_event_id).await?;
+    let ids: Vec<_> = bookings.iter().map(|b| b.id).collect();
+    let people = db::emails::attendees_of(&mut conn, &ids).await?;
+    let rows = crate::email::dispatch::closing_mails(&bookings, &people, Utc::now());
+    let claimed = db::emails::claim(&mut conn, &rows).await?;
+    state.email_dispatcher.do_send(crate::actors::email::Dispatch);
+    tracing::info!(city_event = city_event_id, claimed, "day closed");
+    Ok(claimed)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DayClosed {
+    /// J+1 mails written now (0 when the day was already closed).
+    pub mails: usize,
+}
+
+#[utoipa::path(post, path = "/api/v1/admin/city-events/{id}/close-day", tag = "back office", security(("admin_session" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = DayClosed), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[tracing::instrument(name = "admin.api.close_day", skip_all)]
+pub async fn post_close_day(state: web::Data<AppState>, _who: AdminSession, path: web::Path<i64>) -> ApiResult<HttpResponse> {
+    Ok(no_store(DayClosed { mails: close_day(&state, *path).await? }))
+}
+
 // -- JSON API ------------------------------------------------------------------------------------------
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/check-in", web::post().to(post_check_in))
         .route("/check-in/{city_event_id}", web::get().to(get_counts))
-        .route("/check-in/{city_event_id}/search", web::get().to(get_search));
+        .route("/check-in/{city_event_id}/search", web::get().to(get_search))
+        .route("/city-events/{id}/close-day", web::post().to(post_close_day));
 }
 
 fn no_store<T: Serialize>(body: T) -> HttpResponse {
@@ -216,5 +251,8 @@ pub async fn get_search(
 }
 
 #[derive(OpenApi)]
-#[openapi(paths(post_check_in, get_counts, get_search), components(schemas(CheckInRequest, CheckInResult, DoorAttendee, DoorCounts)))]
+#[openapi(
+    paths(post_check_in, get_counts, get_search, post_close_day),
+    components(schemas(CheckInRequest, CheckInResult, DoorAttendee, DoorCounts, DayClosed))
+)]
 pub struct CheckInApiDoc;

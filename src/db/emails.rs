@@ -31,6 +31,17 @@ pub async fn confirmed_bookings_starting_between(
     Ok(rows.into_iter().map(|(booking, starts_at, zone)| (booking, starts_at, zone.into())).collect())
 }
 
+/// A date's confirmed bookings that can still be written to.
+pub async fn confirmed_bookings_of(conn: &mut AsyncPgConnection, city_event_id: i64) -> QueryResult<Vec<BookingRow>> {
+    bookings::table
+        .filter(bookings::city_event_id.eq(city_event_id))
+        .filter(bookings::status.eq(BookingStatus::Confirmed))
+        .filter(bookings::anonymised_at.is_null())
+        .select(BookingRow::as_select())
+        .load(conn)
+        .await
+}
+
 pub async fn attendees_of(conn: &mut AsyncPgConnection, booking_ids: &[BookingId]) -> QueryResult<Vec<AttendeeRow>> {
     attendees::table
         .filter(attendees::booking_id.eq_any(booking_ids))

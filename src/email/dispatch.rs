@@ -344,6 +344,25 @@ enum Outcome {
     Skipped,
 }
 
+/// The J+1 mails of a day the organiser closed at the door: due now rather than the next day at
+/// the send hour (the dispatcher's own pass later finds them claimed and adds nothing).
+pub fn closing_mails(bookings: &[BookingRow], people: &[AttendeeRow], now: DateTime<Utc>) -> Vec<NewEmailCampaign> {
+    bookings
+        .iter()
+        .flat_map(|b| {
+            recipients(b, people).into_iter().map(move |(attendee_id, email)| NewEmailCampaign {
+                booking_id: b.id,
+                attendee_id,
+                kind: EmailKind::JPlus1.as_str(),
+                recipient_email: email,
+                language: b.language.clone(),
+                scheduled_for: now,
+                next_attempt_at: now,
+            })
+        })
+        .collect()
+}
+
 /// One mail per address: every attendee with an e-mail; the buyer when no attendee has one.
 fn recipients(booking: &BookingRow, people: &[AttendeeRow]) -> Vec<(Option<i64>, String)> {
     let mut seen = HashSet::new();

@@ -436,3 +436,42 @@ async fn billing_details_and_licence_numbers_reach_the_invoice_and_the_certifica
     assert_eq!(headers["content-disposition"], "attachment; filename=\"F-000001.pdf\"");
     assert!(pdftotext(&bytes, "admin-invoice").contains("PO-7781"));
 }
+
+/// Closing the day sends the J+1 mail now, with the certificate of each attendee who came and
+/// none for who did not; closing twice sends nothing more.
+#[actix_web::test]
+async fn closing_the_day_sends_the_certificates_of_those_who_came() {
+    let app = spawn_app().await;
+    let org = crate::admin::login(&app).await;
+    let (reference, id) = paid(&app, "toronto", 2).await;
+    name_seat(&app, &reference, 1, "Zoé", "Côté");
+    name_seat(&app, &reference, 2, "Luc", "Roy");
+    let (s, early) = org.post(&app, &format!("/api/v1/admin/city-events/{id}/close-day"), json!({})).await;
+    assert_eq!((s, early["error"]["code"].as_str()), (409, Some("day_not_started")), "{early}");
+    app.db
+        .execute(&format!(
+            "UPDATE city_events SET starts_at = now() - interval '2 hours', ends_at = now() + interval '5 hours' WHERE id = {id}"
+        ))
+        .unwrap();
+    let (s, _) = check_in(&org, &app, json!({"token": token(&app, &ticket_code(&app, &reference, 1))})).await;
+    assert_eq!(s, 200);
+    let (s, closed) = org.post(&app, &format!("/api/v1/admin/city-events/{id}/close-day"), json!({})).await;
+    assert_eq!((s, closed["mails"].as_i64()), (200, Some(1)), "one mail: the buyer's, no attendee has an address");
+    let (_, again) = org.post(&app, &format!("/api/v1/admin/city-events/{id}/close-day"), json!({})).await;
+    assert_eq!(again["mails"], 0, "closing twice sends nothing more");
+    let sent = || {
+        app.db.scalar(&format!(
+            "SELECT count(*) FROM email_campaigns e JOIN bookings b ON b.id = e.booking_id
+             WHERE b.reference = '{reference}' AND e.kind = 'j_plus_1' AND e.status = 'sent'"
+        ))
+    };
+    assert!(eventually(Duration::from_secs(10), async || sent() == 1).await);
+    let mail = std::fs::read_dir(app.db.outbox_dir())
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().contains("-j_plus_1-"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .unwrap();
+    assert!(mail.contains(&format!("filename=\"certificate-{reference}-1.pdf\"")), "Zoé came");
+    assert!(!mail.contains(&format!("certificate-{reference}-2.pdf")), "Luc did not");
+}

@@ -6,6 +6,7 @@ mod helpers;
 mod admin;
 mod bookings;
 mod browser;
+mod browser_check_in;
 mod browser_setup;
 mod catalogue;
 mod concurrency;

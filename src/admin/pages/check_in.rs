@@ -8,7 +8,7 @@ use chrono::{Duration, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{api_error_page, language, render, render_status, text, text_with};
+use super::{after, api_error_page, language, render, render_status, text, text_with};
 use crate::admin::check_in::{self, CheckInRequest, DoorAttendee};
 use crate::admin::session::{AdminForm, AdminSession};
 use crate::db;
@@ -20,7 +20,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/check-in", web::get().to(dates))
         .route("/check-in/{id}", web::get().to(door))
         .route("/check-in/{id}", web::post().to(typed))
-        .route("/check-in/{id}/attendees/{attendee_id}", web::post().to(picked));
+        .route("/check-in/{id}/attendees/{attendee_id}", web::post().to(picked))
+        .route("/city-events/{id}/close-day", web::post().to(close_day));
 }
 
 /// The dates a door may be open for: not cancelled, not over for more than a day.
@@ -185,4 +186,16 @@ pub async fn picked(
     let input = CheckInRequest { token: None, attendee_id: Some(attendee_id), city_event_id: Some(id) };
     let (status, o) = outcome(lang, &check_in::check_in(&state, &who, &input, lang).await);
     page(&req, &state, &who, id, status, o, Vec::new()).await
+}
+
+/// The owner closes the day from the door's page: the J+1 mails leave now.
+#[tracing::instrument(name = "admin.pages.check_in.close_day", skip_all)]
+pub async fn close_day(
+    state: web::Data<AppState>,
+    _who: AdminSession,
+    path: web::Path<i64>,
+    _form: AdminForm<super::Empty>,
+) -> HttpResponse {
+    let id = *path;
+    after(&format!("/admin/check-in/{id}"), check_in::close_day(&state, id).await.map(drop), "day_closed")
 }
