@@ -78,7 +78,7 @@ pub async fn anonymise(conn: &mut AsyncPgConnection, ids: &[BookingId]) -> Query
             let done: Vec<Id> = diesel::sql_query(
                 "UPDATE bookings SET buyer_first_name = $2, buyer_last_name = $2,
                         buyer_email = 'erased-' || md5(random()::text || id::text) || '@erased.invalid',
-                        buyer_phone = $3, anonymised_at = now(), updated_at = now()
+                        buyer_phone = $3, billing_address = NULL, anonymised_at = now(), updated_at = now()
                  WHERE id = ANY($1) AND anonymised_at IS NULL AND status <> 'held'
                  RETURNING id",
             )
@@ -91,7 +91,7 @@ pub async fn anonymise(conn: &mut AsyncPgConnection, ids: &[BookingId]) -> Query
             if done.is_empty() {
                 return Ok(done);
             }
-            diesel::sql_query("UPDATE attendees SET first_name = NULL, last_name = NULL, email = NULL WHERE booking_id = ANY($1)")
+            diesel::sql_query("UPDATE attendees SET first_name = NULL, last_name = NULL, email = NULL, licence_number = NULL WHERE booking_id = ANY($1)")
                 .bind::<Array<SqlUuid>, _>(&done)
                 .execute(&mut *conn)
                 .await?;

@@ -16,8 +16,8 @@ async fn confirmed(app: &TestApp, city: &str) -> String {
 
 fn personal_fields_left(app: &TestApp, reference: &str) -> i64 {
     app.db.scalar(&format!(
-        "SELECT (SELECT count(*) FROM bookings WHERE reference = '{reference}' AND (buyer_email LIKE '%example.ca' OR buyer_last_name = 'Tremblay' OR buyer_phone = '+15145550199'))
-              + (SELECT count(*) FROM attendees a JOIN bookings b ON b.id = a.booking_id WHERE b.reference = '{reference}' AND (a.email IS NOT NULL OR a.last_name IS NOT NULL))
+        "SELECT (SELECT count(*) FROM bookings WHERE reference = '{reference}' AND (buyer_email LIKE '%example.ca' OR buyer_last_name = 'Tremblay' OR buyer_phone = '+15145550199' OR billing_address IS NOT NULL))
+              + (SELECT count(*) FROM attendees a JOIN bookings b ON b.id = a.booking_id WHERE b.reference = '{reference}' AND (a.email IS NOT NULL OR a.last_name IS NOT NULL OR a.licence_number IS NOT NULL))
               + (SELECT count(*) FROM email_campaigns e JOIN bookings b ON b.id = e.booking_id WHERE b.reference = '{reference}' AND e.recipient_email LIKE '%example.ca')
               + (SELECT count(*) FROM stripe_events WHERE payload::text LIKE '%marie.tremblay%')"
     ))
@@ -44,6 +44,13 @@ async fn a_buyer_reads_all_their_personal_data_then_erases_it_and_the_accounts_s
     let (status, _) = app.get_json(&format!("/api/v1/bookings/{reference}/personal-data?email=someone@example.ca")).await;
     assert_eq!(status, 404);
 
+    // What the documents print about a person goes too: a home billing address, a licence number.
+    app.db
+        .execute(&format!(
+            "UPDATE bookings SET billing_address = '12, rue des Érables' WHERE reference = '{reference}';
+             UPDATE attendees SET licence_number = 'OPQ 1' WHERE booking_id = (SELECT id FROM bookings WHERE reference = '{reference}')"
+        ))
+        .unwrap();
     let total = app.db.scalar(&format!("SELECT total_cents FROM bookings WHERE reference = '{reference}'"));
     let (status, erased) =
         app.post_json(&format!("/api/v1/bookings/{reference}/erase"), &json!({"email": "marie.tremblay@example.ca"})).await;
