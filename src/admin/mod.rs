@@ -17,6 +17,7 @@ pub mod date_operations_api;
 pub mod exports;
 pub mod facts;
 pub mod facts_api;
+pub mod feedback;
 pub mod session;
 pub mod waiting_list;
 
@@ -66,6 +67,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .configure(facts_api::routes)
                     .configure(catalogue::api::routes)
                     .configure(date_operations_api::routes)
+                    .configure(feedback::routes)
                     .default_service(web::to(api::not_found)),
             ),
     )
@@ -102,6 +104,7 @@ pub fn page_routes(cfg: &mut web::ServiceConfig) {
                     .configure(pages::facts::routes)
                     .configure(pages::catalogue::routes)
                     .configure(pages::date_operations::routes)
+                    .configure(pages::feedback::routes)
                     .default_service(web::to(pages::not_found)),
             ),
     );

@@ -8,6 +8,7 @@ pub mod bookings;
 pub mod catalogue;
 pub mod emails;
 pub mod facts;
+pub mod feedback;
 mod ids;
 pub mod models;
 pub mod payments;

@@ -341,6 +341,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    feedback_answers (id) {
+        id -> Int8,
+        attendee_id -> Int8,
+        city_event_id -> Int8,
+        language -> Text,
+        overall -> Int4,
+        content -> Int4,
+        presenter -> Int4,
+        venue -> Int4,
+        would_recommend -> Bool,
+        comments -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(admin_sessions -> admin_users (admin_user_id));
 diesel::joinable!(audit_log -> admin_users (admin_user_id));
 diesel::joinable!(availability_views -> city_events (city_event_id));
@@ -359,6 +375,8 @@ diesel::joinable!(promo_claims -> promo_codes (promo_code_id));
 diesel::joinable!(venues -> cities (city_id));
 diesel::joinable!(programme_items -> masterclass_events (masterclass_event_id));
 diesel::joinable!(venue_facts -> venues (venue_id));
+diesel::joinable!(feedback_answers -> attendees (attendee_id));
+diesel::joinable!(feedback_answers -> city_events (city_event_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     broadcasts,
@@ -384,4 +402,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     sales_taxes,
     stripe_events,
     venues,
+    feedback_answers,
 );

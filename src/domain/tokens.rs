@@ -102,6 +102,31 @@ pub fn verify_click(secret: &str, token: &str, target: &str) -> Option<i64> {
     verify_campaign(secret, token, |id| format!("click:{id}:{target}"))
 }
 
+// -- feedback forms ---------------------------------------------------------------------------------------
+// `k = hex HMAC(secret, "feedback:<reference>:<position>")`: one per seat, so an attendee answers
+// for their own seat only, and the booking page's key opens no feedback form.
+
+fn feedback_message(reference: &str, position: i32) -> String {
+    format!("feedback:{reference}:{position}")
+}
+
+/// The `k` of a seat's feedback form.
+pub fn feedback_key(secret: &str, reference: &str, position: i32) -> String {
+    sign(secret, &feedback_message(reference, position))
+}
+
+pub fn feedback_key_matches(secret: &str, reference: &str, position: i32, key: &str) -> bool {
+    signature_matches(secret, &feedback_message(reference, position), key)
+}
+
+/// A seat's feedback form, in the person's language (the address `web::paths::feedback` serves:
+/// the mails cannot reach the site's module).
+pub fn feedback_url(base_url: &str, secret: &str, lang: Language, reference: &str, position: i32) -> String {
+    let slug = if lang == Language::Fr { "commentaires" } else { "feedback" };
+    let key = feedback_key(secret, reference, position);
+    format!("{}/{}/{slug}/{reference}/{position}?k={key}", base_url.trim_end_matches('/'), lang.as_str())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,5 +167,17 @@ mod tests {
         assert_eq!(verify_offer_token("s3cret", &later, now), None, "the deadline cannot be pushed back");
         assert_eq!(verify_offer_token("s3cret", "garbage", now), None);
         assert!(claim_url("https://x.example/", Language::En, &token).starts_with("https://x.example/en/waiting-list/claim?token="));
+    }
+
+    #[test]
+    fn feedback_keys_are_bound_to_their_seat() {
+        let k = feedback_key("s3cret", "MTL-7KQ2-M9XD", 2);
+        assert!(feedback_key_matches("s3cret", "MTL-7KQ2-M9XD", 2, &k));
+        assert!(!feedback_key_matches("s3cret", "MTL-7KQ2-M9XD", 1, &k), "another seat");
+        assert!(!feedback_key_matches("s3cret", "MTL-7KQ2-M9XE", 2, &k), "another booking");
+        assert!(!feedback_key_matches("other", "MTL-7KQ2-M9XD", 2, &k), "another key");
+        assert_ne!(k, booking_key("s3cret", "MTL-7KQ2-M9XD"), "not the booking page's key");
+        let url = feedback_url("https://x.example/", "s3cret", Language::Fr, "MTL-7KQ2-M9XD", 2);
+        assert_eq!(url, format!("https://x.example/fr/commentaires/MTL-7KQ2-M9XD/2?k={k}"));
     }
 }

@@ -6,6 +6,7 @@
 pub mod booking_form;
 pub mod catalogue;
 pub mod checkout;
+pub mod feedback;
 pub mod i18n;
 pub mod live;
 pub mod page;
@@ -61,6 +62,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 form_resource(&format!("/{l}/bookings/{{reference}}"))
                     .route(web::get().to(checkout::manage))
                     .route(web::post().to(checkout::manage_submit)),
+            )
+            .service(
+                web::resource(format!("{}/{{reference}}/{{position}}", Page::Feedback.url(lang)))
+                    .app_data(web::PayloadConfig::new(feedback::BODY_LIMIT))
+                    .route(web::get().to(feedback::show))
+                    .route(web::post().to(feedback::submit)),
             );
         for page in
             [Page::About, Page::Masterclass, Page::Testimonials, Page::Faq, Page::Privacy, Page::Terms, Page::Resources, Page::Feedback]

@@ -16,6 +16,7 @@ mod emails;
 mod errors;
 mod facts;
 mod faults;
+mod feedback;
 mod lifecycle;
 mod limits;
 mod payments;

@@ -13,6 +13,7 @@ mod city_events;
 mod dashboard;
 pub mod date_operations;
 pub mod facts;
+pub mod feedback;
 mod login;
 
 use std::sync::OnceLock;
@@ -57,6 +58,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("catalogue", include_str!("../../../templates/admin/catalogue.hbs")),
     ("catalogue_record", include_str!("../../../templates/admin/catalogue_record.hbs")),
     ("broadcast_preview", include_str!("../../../templates/admin/broadcast_preview.hbs")),
+    ("feedback", include_str!("../../../templates/admin/feedback.hbs")),
 ];
 
 /// The templates, compiled once; a template that does not compile is an error each page turns
