@@ -18,6 +18,7 @@ pub mod exports;
 pub mod facts;
 pub mod facts_api;
 pub mod feedback;
+pub mod resources;
 pub mod session;
 pub mod waiting_list;
 
@@ -68,6 +69,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .configure(catalogue::api::routes)
                     .configure(date_operations_api::routes)
                     .configure(feedback::routes)
+                    .configure(resources::routes)
                     .default_service(web::to(api::not_found)),
             ),
     )

@@ -13,6 +13,7 @@ mod ids;
 pub mod models;
 pub mod payments;
 pub mod privacy;
+pub mod resources;
 pub mod schema;
 pub mod seed;
 pub mod site_facts;

@@ -357,6 +357,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    resources (id) {
+        id -> Int8,
+        masterclass_event_id -> Int8,
+        title -> Text,
+        url -> Nullable<Text>,
+        filename -> Nullable<Text>,
+        content_type -> Nullable<Text>,
+        size_bytes -> Nullable<Int8>,
+        sha256 -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(admin_sessions -> admin_users (admin_user_id));
 diesel::joinable!(audit_log -> admin_users (admin_user_id));
 diesel::joinable!(availability_views -> city_events (city_event_id));
@@ -377,6 +391,7 @@ diesel::joinable!(programme_items -> masterclass_events (masterclass_event_id));
 diesel::joinable!(venue_facts -> venues (venue_id));
 diesel::joinable!(feedback_answers -> attendees (attendee_id));
 diesel::joinable!(feedback_answers -> city_events (city_event_id));
+diesel::joinable!(resources -> masterclass_events (masterclass_event_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     broadcasts,
@@ -403,4 +418,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     stripe_events,
     venues,
     feedback_answers,
+    resources,
 );

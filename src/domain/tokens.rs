@@ -127,6 +127,28 @@ pub fn feedback_url(base_url: &str, secret: &str, lang: Language, reference: &st
     format!("{}/{}/{slug}/{reference}/{position}?k={key}", base_url.trim_end_matches('/'), lang.as_str())
 }
 
+// -- resources ---------------------------------------------------------------------------------------------
+// `k = hex HMAC(secret, "resources:<reference>")`: the booking's way to the masterclass's files and
+// links, valid as long as the policy keeps them online (the page checks the date, not the key).
+
+fn resources_message(reference: &str) -> String {
+    format!("resources:{reference}")
+}
+
+pub fn resources_key(secret: &str, reference: &str) -> String {
+    sign(secret, &resources_message(reference))
+}
+
+pub fn resources_key_matches(secret: &str, reference: &str, key: &str) -> bool {
+    signature_matches(secret, &resources_message(reference), key)
+}
+
+/// A booking's resources page, in the person's language (the address `web::resources` serves).
+pub fn resources_url(base_url: &str, secret: &str, lang: Language, reference: &str) -> String {
+    let slug = if lang == Language::Fr { "ressources" } else { "resources" };
+    format!("{}/{}/{slug}/{reference}?k={}", base_url.trim_end_matches('/'), lang.as_str(), resources_key(secret, reference))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,5 +201,16 @@ mod tests {
         assert_ne!(k, booking_key("s3cret", "MTL-7KQ2-M9XD"), "not the booking page's key");
         let url = feedback_url("https://x.example/", "s3cret", Language::Fr, "MTL-7KQ2-M9XD", 2);
         assert_eq!(url, format!("https://x.example/fr/commentaires/MTL-7KQ2-M9XD/2?k={k}"));
+    }
+
+    #[test]
+    fn resources_keys_are_bound_to_their_booking() {
+        let k = resources_key("s3cret", "MTL-7KQ2-M9XD");
+        assert!(resources_key_matches("s3cret", "MTL-7KQ2-M9XD", &k));
+        assert!(!resources_key_matches("s3cret", "MTL-7KQ2-M9XE", &k), "another booking");
+        assert!(!resources_key_matches("other", "MTL-7KQ2-M9XD", &k), "another key");
+        assert!(!resources_key_matches("s3cret", "MTL-7KQ2-M9XD", &booking_key("s3cret", "MTL-7KQ2-M9XD")), "not the booking page's key");
+        let url = resources_url("https://x.example/", "s3cret", Language::En, "MTL-7KQ2-M9XD");
+        assert_eq!(url, format!("https://x.example/en/resources/MTL-7KQ2-M9XD?k={k}"));
     }
 }

@@ -16,7 +16,7 @@ use crate::db::models::{AttendeeRow, BookingRow, EmailCampaignRow, NewEmailCampa
 use crate::db::{self, AsyncPool, DbError};
 use crate::domain::facts::DateFacts;
 use crate::domain::taxes::TaxLine;
-use crate::domain::tokens::{claim_url, feedback_url, offer_token};
+use crate::domain::tokens::{claim_url, feedback_url, offer_token, resources_url};
 use crate::domain::BookingStatus;
 use crate::domain::EmailStatus;
 use crate::domain::SalesStatus;
@@ -437,7 +437,7 @@ pub fn booking_context(
         } else {
             format!("{base}/{lang}/bookings/{}", b.reference)
         },
-        resources_url: format!("{base}/{lang}/resources"),
+        resources_url: resources_url(base, &settings.secret, language, &b.reference),
         feedback_url: feedback_url(base, &settings.secret, language, &b.reference, 1),
         facts,
         refund_requested: b.status == crate::domain::BookingStatus::Refunded,

@@ -12,6 +12,7 @@ pub mod live;
 pub mod page;
 pub mod paths;
 pub mod receipt;
+pub mod resources;
 pub mod self_service;
 pub mod seo;
 pub mod tracking;
@@ -68,7 +69,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .app_data(web::PayloadConfig::new(feedback::BODY_LIMIT))
                     .route(web::get().to(feedback::show))
                     .route(web::post().to(feedback::submit)),
-            );
+            )
+            .route(&format!("{}/{{reference}}", Page::Resources.url(lang)), web::get().to(resources::page))
+            .route(&format!("{}/{{reference}}/files/{{id}}", Page::Resources.url(lang)), web::get().to(resources::download));
         for page in
             [Page::About, Page::Masterclass, Page::Testimonials, Page::Faq, Page::Privacy, Page::Terms, Page::Resources, Page::Feedback]
         {

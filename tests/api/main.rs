@@ -22,6 +22,7 @@ mod limits;
 mod payments;
 mod privacy;
 mod production;
+mod resources;
 mod self_service;
 mod self_service_more;
 mod setup;
