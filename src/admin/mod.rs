@@ -107,6 +107,7 @@ pub fn page_routes(cfg: &mut web::ServiceConfig) {
                     .configure(pages::catalogue::routes)
                     .configure(pages::date_operations::routes)
                     .configure(pages::feedback::routes)
+                    .configure(pages::resources::routes)
                     .default_service(web::to(pages::not_found)),
             ),
     );

@@ -179,6 +179,13 @@ pub async fn add_link(state: &AppState, masterclass_id: i64, input: &LinkInput) 
     Ok(db::resources::insert(&mut conn, &row).await.map_err(db::DbError::from)?)
 }
 
+/// A masterclass's resources, in the order they were added.
+pub async fn list(state: &AppState, masterclass_id: i64) -> ApiResult<Vec<ResourceRow>> {
+    masterclass(state, masterclass_id).await?;
+    let mut conn = db::connection(&state.pool).await?;
+    Ok(db::resources::of_masterclass(&mut conn, masterclass_id).await.map_err(db::DbError::from)?)
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/masterclasses/{id}/resources", web::get().to(list_resources))
         .route("/masterclasses/{id}/resources/files", web::post().to(upload_file))
@@ -193,10 +200,7 @@ fn created(row: ResourceRow) -> HttpResponse {
     params(("id" = i64, Path)), responses((status = 200, body = [ResourceRow]), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[tracing::instrument(name = "admin.api.list_resources", skip_all)]
 pub async fn list_resources(state: web::Data<AppState>, _who: AdminSession, path: web::Path<i64>) -> ApiResult<HttpResponse> {
-    masterclass(&state, *path).await?;
-    let mut conn = db::connection(&state.pool).await?;
-    let rows = db::resources::of_masterclass(&mut conn, *path).await.map_err(db::DbError::from)?;
-    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(rows))
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(list(&state, *path).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/admin/masterclasses/{id}/resources/files", tag = "back office", security(("admin_session" = [])),

@@ -89,7 +89,31 @@ async fn an_uploaded_workbook_reaches_attendees_until_the_access_period_ends() {
     assert_eq!(rows(), 2);
     assert_eq!(stored(&dir), vec![sha.clone()]);
 
-    // The attendee's page lists both; the file comes with its type, name and bytes.
+    // The back office lists both, and its form adds a link.
+    let admin_page = format!("/admin/catalogue/masterclasses/{masterclass}/resources?lang=fr");
+    let (status, headers, html) = org.text(&app, &admin_page).await;
+    let html = String::from_utf8(html).unwrap();
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains(&sha) && html.contains("cahier.pdf") && html.contains("https://example.ca/enregistrements"), "{html}");
+    let token = html.split("name=\"csrf_token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let mut cookie = org.cookies.clone();
+    for c in headers.get_all("set-cookie") {
+        cookie.push_str("; ");
+        cookie.push_str(c.to_str().unwrap().split(';').next().unwrap());
+    }
+    let no_redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let res = no_redirect
+        .post(app.url(&format!("/admin/catalogue/masterclasses/{masterclass}/resources/links")))
+        .header(COOKIE, &cookie)
+        .form(&[("csrf_token", token.as_str()), ("title", "Diapositives"), ("url", "https://example.ca/diapos")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    assert!(res.headers()["location"].to_str().unwrap().ends_with("notice=saved"));
+    assert_eq!(rows(), 3);
+
+    // The attendee's page lists them; the file comes with its type, name and bytes.
     let url = resources_url(&app.state.settings.frontend_url, app.state.settings.secret_key.expose(), Language::Fr, &reference);
     let path = url.strip_prefix(app.state.settings.frontend_url.trim_end_matches('/')).unwrap().to_owned();
     let res = app.client.get(app.url(&path)).send().await.unwrap();

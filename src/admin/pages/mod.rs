@@ -15,6 +15,7 @@ pub mod date_operations;
 pub mod facts;
 pub mod feedback;
 mod login;
+pub mod resources;
 
 use std::sync::OnceLock;
 
@@ -59,6 +60,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("catalogue_record", include_str!("../../../templates/admin/catalogue_record.hbs")),
     ("broadcast_preview", include_str!("../../../templates/admin/broadcast_preview.hbs")),
     ("feedback", include_str!("../../../templates/admin/feedback.hbs")),
+    ("resources", include_str!("../../../templates/admin/resources.hbs")),
 ];
 
 /// The templates, compiled once; a template that does not compile is an error each page turns
