@@ -116,6 +116,10 @@ pub struct Settings {
     /// `outbox` (default: `.eml` files, never sent; production refuses it), `smtp` or `sendgrid`.
     pub email_transport: EmailTransportKind,
     pub email_outbox_dir: PathBuf,
+    /// Where the masterclasses' uploaded resources are stored (one file per SHA-256).
+    pub resources_dir: PathBuf,
+    /// The largest resource the back office accepts, in bytes.
+    pub resources_max_bytes: u64,
     #[serde(default)]
     pub sendgrid_api_key: Secret,
     pub sendgrid_api_base: String,
@@ -239,6 +243,8 @@ const ENV_KEYS: &[&str] = &[
     "reconcile_after_minutes",
     "email_transport",
     "email_outbox_dir",
+    "resources_dir",
+    "resources_max_bytes",
     "sendgrid_api_key",
     "sendgrid_api_base",
     "sendgrid_webhook_public_key",

@@ -18,6 +18,8 @@ pub mod date_operations_api;
 pub mod exports;
 pub mod facts;
 pub mod facts_api;
+pub mod feedback;
+pub mod resources;
 pub mod session;
 pub mod waiting_list;
 
@@ -68,6 +70,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .configure(catalogue::api::routes)
                     .configure(date_operations_api::routes)
                     .configure(check_in::routes)
+                    .configure(feedback::routes)
+                    .configure(resources::routes)
                     .default_service(web::to(api::not_found)),
             ),
     )
@@ -106,6 +110,8 @@ pub fn page_routes(cfg: &mut web::ServiceConfig) {
                     .configure(pages::catalogue::routes)
                     .configure(pages::date_operations::routes)
                     .configure(pages::check_in::routes)
+                    .configure(pages::feedback::routes)
+                    .configure(pages::resources::routes)
                     .default_service(web::to(pages::not_found)),
             ),
     );

@@ -54,6 +54,8 @@ pub fn openapi_document() -> Document {
     doc.merge(<crate::admin::catalogue::api::CatalogueApiDoc as OpenApi>::openapi());
     doc.merge(<crate::admin::date_operations_api::DateOperationsApiDoc as OpenApi>::openapi());
     doc.merge(<crate::admin::check_in::CheckInApiDoc as OpenApi>::openapi());
+    doc.merge(<crate::admin::feedback::FeedbackApiDoc as OpenApi>::openapi());
+    doc.merge(<crate::admin::resources::ResourcesApiDoc as OpenApi>::openapi());
     // Again over the merged document, so the back office's routes are completed too.
     CommonResponses.modify(&mut doc);
     Document(doc)

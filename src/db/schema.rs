@@ -376,6 +376,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    feedback_answers (id) {
+        id -> Int8,
+        attendee_id -> Int8,
+        city_event_id -> Int8,
+        language -> Text,
+        overall -> Int4,
+        content -> Int4,
+        presenter -> Int4,
+        venue -> Int4,
+        would_recommend -> Bool,
+        comments -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    resources (id) {
+        id -> Int8,
+        masterclass_event_id -> Int8,
+        title -> Text,
+        url -> Nullable<Text>,
+        filename -> Nullable<Text>,
+        content_type -> Nullable<Text>,
+        size_bytes -> Nullable<Int8>,
+        sha256 -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(admin_sessions -> admin_users (admin_user_id));
 diesel::joinable!(audit_log -> admin_users (admin_user_id));
 diesel::joinable!(availability_views -> city_events (city_event_id));
@@ -396,6 +426,9 @@ diesel::joinable!(promo_claims -> promo_codes (promo_code_id));
 diesel::joinable!(venues -> cities (city_id));
 diesel::joinable!(programme_items -> masterclass_events (masterclass_event_id));
 diesel::joinable!(venue_facts -> venues (venue_id));
+diesel::joinable!(feedback_answers -> attendees (attendee_id));
+diesel::joinable!(feedback_answers -> city_events (city_event_id));
+diesel::joinable!(resources -> masterclass_events (masterclass_event_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     broadcasts,
@@ -424,4 +457,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     sales_taxes,
     stripe_events,
     venues,
+    feedback_answers,
+    resources,
 );

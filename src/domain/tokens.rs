@@ -147,6 +147,53 @@ pub fn verify_click(secret: &str, token: &str, target: &str) -> Option<i64> {
     verify_campaign(secret, token, |id| format!("click:{id}:{target}"))
 }
 
+// -- feedback forms ---------------------------------------------------------------------------------------
+// `k = hex HMAC(secret, "feedback:<reference>:<position>")`: one per seat, so an attendee answers
+// for their own seat only, and the booking page's key opens no feedback form.
+
+fn feedback_message(reference: &str, position: i32) -> String {
+    format!("feedback:{reference}:{position}")
+}
+
+/// The `k` of a seat's feedback form.
+pub fn feedback_key(secret: &str, reference: &str, position: i32) -> String {
+    sign(secret, &feedback_message(reference, position))
+}
+
+pub fn feedback_key_matches(secret: &str, reference: &str, position: i32, key: &str) -> bool {
+    signature_matches(secret, &feedback_message(reference, position), key)
+}
+
+/// A seat's feedback form, in the person's language (the address `web::paths::feedback` serves:
+/// the mails cannot reach the site's module).
+pub fn feedback_url(base_url: &str, secret: &str, lang: Language, reference: &str, position: i32) -> String {
+    let slug = if lang == Language::Fr { "commentaires" } else { "feedback" };
+    let key = feedback_key(secret, reference, position);
+    format!("{}/{}/{slug}/{reference}/{position}?k={key}", base_url.trim_end_matches('/'), lang.as_str())
+}
+
+// -- resources ---------------------------------------------------------------------------------------------
+// `k = hex HMAC(secret, "resources:<reference>")`: the booking's way to the masterclass's files and
+// links, valid as long as the policy keeps them online (the page checks the date, not the key).
+
+fn resources_message(reference: &str) -> String {
+    format!("resources:{reference}")
+}
+
+pub fn resources_key(secret: &str, reference: &str) -> String {
+    sign(secret, &resources_message(reference))
+}
+
+pub fn resources_key_matches(secret: &str, reference: &str, key: &str) -> bool {
+    signature_matches(secret, &resources_message(reference), key)
+}
+
+/// A booking's resources page, in the person's language (the address `web::resources` serves).
+pub fn resources_url(base_url: &str, secret: &str, lang: Language, reference: &str) -> String {
+    let slug = if lang == Language::Fr { "ressources" } else { "resources" };
+    format!("{}/{}/{slug}/{reference}?k={}", base_url.trim_end_matches('/'), lang.as_str(), resources_key(secret, reference))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,5 +248,28 @@ mod tests {
         assert_eq!(verify_offer_token("s3cret", &later, now), None, "the deadline cannot be pushed back");
         assert_eq!(verify_offer_token("s3cret", "garbage", now), None);
         assert!(claim_url("https://x.example/", Language::En, &token).starts_with("https://x.example/en/waiting-list/claim?token="));
+    }
+
+    #[test]
+    fn feedback_keys_are_bound_to_their_seat() {
+        let k = feedback_key("s3cret", "MTL-7KQ2-M9XD", 2);
+        assert!(feedback_key_matches("s3cret", "MTL-7KQ2-M9XD", 2, &k));
+        assert!(!feedback_key_matches("s3cret", "MTL-7KQ2-M9XD", 1, &k), "another seat");
+        assert!(!feedback_key_matches("s3cret", "MTL-7KQ2-M9XE", 2, &k), "another booking");
+        assert!(!feedback_key_matches("other", "MTL-7KQ2-M9XD", 2, &k), "another key");
+        assert_ne!(k, booking_key("s3cret", "MTL-7KQ2-M9XD"), "not the booking page's key");
+        let url = feedback_url("https://x.example/", "s3cret", Language::Fr, "MTL-7KQ2-M9XD", 2);
+        assert_eq!(url, format!("https://x.example/fr/commentaires/MTL-7KQ2-M9XD/2?k={k}"));
+    }
+
+    #[test]
+    fn resources_keys_are_bound_to_their_booking() {
+        let k = resources_key("s3cret", "MTL-7KQ2-M9XD");
+        assert!(resources_key_matches("s3cret", "MTL-7KQ2-M9XD", &k));
+        assert!(!resources_key_matches("s3cret", "MTL-7KQ2-M9XE", &k), "another booking");
+        assert!(!resources_key_matches("other", "MTL-7KQ2-M9XD", &k), "another key");
+        assert!(!resources_key_matches("s3cret", "MTL-7KQ2-M9XD", &booking_key("s3cret", "MTL-7KQ2-M9XD")), "not the booking page's key");
+        let url = resources_url("https://x.example/", "s3cret", Language::En, "MTL-7KQ2-M9XD");
+        assert_eq!(url, format!("https://x.example/en/resources/MTL-7KQ2-M9XD?k={k}"));
     }
 }

@@ -17,7 +17,7 @@ use crate::db::models::{AttendeeRow, BookingRow, EmailCampaignRow, NewEmailCampa
 use crate::db::{self, AsyncPool, DbError};
 use crate::domain::facts::DateFacts;
 use crate::domain::taxes::TaxLine;
-use crate::domain::tokens::{claim_url, offer_token};
+use crate::domain::tokens::{claim_url, feedback_url, offer_token, resources_url};
 use crate::domain::BookingStatus;
 use crate::domain::EmailStatus;
 use crate::domain::SalesStatus;
@@ -307,12 +307,14 @@ impl EmailService {
         people: &[AttendeeRow],
         facts: DateFacts,
     ) -> EmailContext {
-        let recipient_first_name = row
-            .attendee_id
-            .and_then(|id| people.iter().find(|a| a.id.0 == id))
-            .and_then(|a| a.first_name.clone())
-            .or_else(|| Some(b.buyer_first_name.clone()));
-        booking_context(&self.settings, kind, Language::from_db(&row.language), recipient_first_name, b, d, people, facts)
+        let recipient = row.attendee_id.and_then(|id| people.iter().find(|a| a.id.0 == id));
+        let recipient_first_name = recipient.and_then(|a| a.first_name.clone()).or_else(|| Some(b.buyer_first_name.clone()));
+        let language = Language::from_db(&row.language);
+        let mut ctx = booking_context(&self.settings, kind, language, recipient_first_name, b, d, people, facts);
+        // Each attendee answers for their own seat; a buyer mailed for the whole booking, for seat 1.
+        let seat = recipient.map_or(1, |a| a.position);
+        ctx.feedback_url = feedback_url(&self.settings.base_url, &self.settings.secret, language, &b.reference, seat);
+        ctx
     }
 
     fn outgoing(&self, row: &EmailCampaignRow, kind: EmailKind, ctx: &EmailContext, r: RenderedEmail) -> OutgoingEmail {
@@ -474,8 +476,8 @@ pub fn booking_context(
         } else {
             format!("{base}/{lang}/bookings/{}", b.reference)
         },
-        resources_url: format!("{base}/{lang}/resources"),
-        feedback_url: format!("{base}/{lang}/feedback"),
+        resources_url: resources_url(base, &settings.secret, language, &b.reference),
+        feedback_url: feedback_url(base, &settings.secret, language, &b.reference, 1),
         facts,
         refund_requested: b.status == crate::domain::BookingStatus::Refunded,
         confirmed_late: b.confirmed_at.is_some_and(|at| sequence::confirmed_late(at, d.event.starts_at, tz, settings.send_hour)),

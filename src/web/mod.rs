@@ -7,11 +7,13 @@ pub mod booking_form;
 pub mod catalogue;
 pub mod checkout;
 pub mod documents;
+pub mod feedback;
 pub mod i18n;
 pub mod live;
 pub mod page;
 pub mod paths;
 pub mod receipt;
+pub mod resources;
 pub mod self_service;
 pub mod seo;
 pub mod tracking;
@@ -67,7 +69,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 form_resource(&format!("/{l}/bookings/{{reference}}"))
                     .route(web::get().to(checkout::manage))
                     .route(web::post().to(checkout::manage_submit)),
-            );
+            )
+            .service(
+                web::resource(format!("{}/{{reference}}/{{position}}", Page::Feedback.url(lang)))
+                    .app_data(web::PayloadConfig::new(feedback::BODY_LIMIT))
+                    .route(web::get().to(feedback::show))
+                    .route(web::post().to(feedback::submit)),
+            )
+            .route(&format!("{}/{{reference}}", Page::Resources.url(lang)), web::get().to(resources::page))
+            .route(&format!("{}/{{reference}}/files/{{id}}", Page::Resources.url(lang)), web::get().to(resources::download));
         for page in
             [Page::About, Page::Masterclass, Page::Testimonials, Page::Faq, Page::Privacy, Page::Terms, Page::Resources, Page::Feedback]
         {

@@ -46,6 +46,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("manage", include_str!("../../templates/manage.hbs")),
     ("text_page", include_str!("../../templates/text_page.hbs")),
     ("waitlist_claim", include_str!("../../templates/waitlist_claim.hbs")),
+    ("feedback_form", include_str!("../../templates/feedback_form.hbs")),
+    ("resources_page", include_str!("../../templates/resources_page.hbs")),
     ("not_found", include_str!("../../templates/not_found.hbs")),
     ("error", include_str!("../../templates/error.hbs")),
 ];

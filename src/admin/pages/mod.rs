@@ -14,7 +14,9 @@ mod city_events;
 mod dashboard;
 pub mod date_operations;
 pub mod facts;
+pub mod feedback;
 mod login;
+pub mod resources;
 
 use std::sync::OnceLock;
 
@@ -60,6 +62,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("broadcast_preview", include_str!("../../../templates/admin/broadcast_preview.hbs")),
     ("check_in_dates", include_str!("../../../templates/admin/check_in_dates.hbs")),
     ("check_in", include_str!("../../../templates/admin/check_in.hbs")),
+    ("feedback", include_str!("../../../templates/admin/feedback.hbs")),
+    ("resources", include_str!("../../../templates/admin/resources.hbs")),
 ];
 
 /// The templates, compiled once; a template that does not compile is an error each page turns
