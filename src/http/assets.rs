@@ -28,6 +28,7 @@ const FILES: &[(&str, &[u8], &str)] = &[
     ("russ-harris.svg", include_bytes!("../../static/russ-harris.svg"), "image/svg+xml"),
     ("favicon.svg", include_bytes!("../../static/favicon.svg"), "image/svg+xml"),
     ("check-in.js", include_bytes!("../../static/check-in.js"), "text/javascript; charset=utf-8"),
+    ("resources-upload.js", include_bytes!("../../static/resources-upload.js"), "text/javascript; charset=utf-8"),
     // jsQR 1.4.0 (Apache-2.0, static/vendor/jsQR.LICENSE): the door's decoder where the browser
     // has no BarcodeDetector (Firefox, Safari before 17); loaded only then.
     ("jsQR.js", include_bytes!("../../static/vendor/jsQR.js"), "text/javascript; charset=utf-8"),

@@ -78,7 +78,20 @@ fn sections_render_with_their_values_and_without_the_formats() {
     let vars = json!({"city": "Montréal", "reference": "MTL-7KQ2-M9XD", "manage_url": "https://x"});
     let ics = fr.render_section("email", &vars, &[]).unwrap_err();
     assert!(matches!(ics, LocaleError::Unfilled { .. }), "strings of the mail need the mail's values: {ics}");
-    let vars = [("reference", "MTL-7KQ2-M9XD"), ("n", "2"), ("venue", "Palais"), ("name", "Zoé Côté"), ("time", "8 h 41"), ("q", "Côté")];
+    let vars = [
+        ("reference", "MTL-7KQ2-M9XD"),
+        ("n", "2"),
+        ("venue", "Palais"),
+        ("name", "Zoé Côté"),
+        ("time", "8 h 41"),
+        ("q", "Côté"),
+        ("answers", "12"),
+        ("attendees", "40"),
+        ("city", "Montréal"),
+        ("date", "16 avril 2027"),
+        ("id", "3"),
+        ("max", "52428800"),
+    ];
     let rendered = fr.render_section("admin", &vars, &["nav"]).unwrap();
     assert!(rendered.get("nav").is_none() && rendered.get("login").is_some());
     assert_eq!(rendered["booking"]["title"], fr.text("admin.booking.title", &[("reference", "MTL-7KQ2-M9XD")]).unwrap());

@@ -39,7 +39,8 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>, who: AdminSessio
         .collect();
     let (max, id_text) = (state.settings.resources_max_bytes.to_string(), id.to_string());
     let upload = text_with(lang, "resources.upload", &[("max", max.as_str()), ("id", id_text.as_str())]);
-    let body = json!({"id": id, "items": items, "upload": upload});
+    let script = crate::http::assets::assets().url("resources-upload.js");
+    let body = json!({"id": id, "items": items, "upload": upload, "script": script});
     render(&req, &state, Some(&who), "resources", "catalogue", &text(lang, "resources.title"), body)
 }
 
