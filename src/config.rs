@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 mod check;
 
-pub use check::{fact_problem, FactKind, InvalidSettings, Problem};
+pub use check::{fact_problem, stripe_without_secret_key, FactKind, InvalidSettings, Problem};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]

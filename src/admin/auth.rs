@@ -90,9 +90,9 @@ pub enum LoginOutcome {
 pub async fn login(pool: &AsyncPool, raw_email: &str, password: &str, ip: &str) -> Result<LoginOutcome, DbError> {
     // An address that does not parse still counts against its own throttle, as text the database
     // takes: no control characters (PostgreSQL refuses NUL), no longer than an address can be.
-    let email = Email::parse(raw_email).map(|e| e.as_str().to_owned()).unwrap_or_else(|_| {
-        raw_email.trim().to_lowercase().chars().filter(|c| !c.is_control()).take(254).collect()
-    });
+    let email = Email::parse(raw_email)
+        .map(|e| e.as_str().to_owned())
+        .unwrap_or_else(|_| raw_email.trim().to_lowercase().chars().filter(|c| !c.is_control()).take(254).collect());
     let now = Utc::now();
     let mut conn = db::connection(pool).await?;
     let (by_email, email_oldest, by_ip, ip_oldest) =

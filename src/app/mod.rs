@@ -107,6 +107,9 @@ impl Application {
     }
 
     async fn build_with_pool(mut settings: Settings, pool: AsyncPool, database: ResolvedDatabase) -> anyhow::Result<Self> {
+        if let Some(refusal) = crate::config::stripe_without_secret_key(&settings) {
+            anyhow::bail!("refusing to start: {refusal}");
+        }
         // No Stripe keys: the local stand-in plays Stripe (demo, tests, offline machines).
         let stand_in = if settings.stripe_secret_key.is_empty() {
             let stand_in = StripeStandIn::start(StandInConfig::generated())?;

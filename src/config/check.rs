@@ -146,6 +146,28 @@ fn production(s: &Settings, p: &mut Problems) {
     address(p, "SENDGRID_FROM_EMAIL", &s.sendgrid_from_email, "the sender of every mail");
 }
 
+/// The Stripe settings that would be silently replaced by the stand-in's: with no
+/// `STRIPE_SECRET_KEY` the local stand-in plays Stripe with keys of its own, so a webhook secret or
+/// publishable key the operator did set would be ignored. In any environment, refused.
+pub fn stripe_without_secret_key(s: &Settings) -> Option<String> {
+    if !s.stripe_secret_key.is_empty() {
+        return None;
+    }
+    let set: Vec<&str> =
+        [("STRIPE_WEBHOOK_SECRET", !s.stripe_webhook_secret.is_empty()), ("STRIPE_PUBLISHABLE_KEY", !s.stripe_publishable_key.is_empty())]
+            .into_iter()
+            .filter_map(|(name, set)| set.then_some(name))
+            .collect();
+    (!set.is_empty()).then(|| {
+        format!(
+            "{} set without STRIPE_SECRET_KEY: the local Stripe stand-in would replace {}; set STRIPE_SECRET_KEY too, or unset {} to use the stand-in",
+            set.join(" and "),
+            if set.len() == 1 { "it" } else { "them" },
+            if set.len() == 1 { "it" } else { "them" },
+        )
+    })
+}
+
 /// What a stored fact must be in production.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FactKind {

@@ -83,3 +83,15 @@ async fn production_never_seeds_the_demo() {
     assert!(stderr.lines().any(|l| l.trim_start().starts_with("- SEED_DEMO: ")), "SEED_DEMO named: {stderr}");
     assert_eq!(db.scalar("SELECT count(*) FROM masterclass_events") + db.scalar("SELECT count(*) FROM cities"), 0);
 }
+
+/// A webhook secret set without the secret key would be replaced by the stand-in's in silence:
+/// the application refuses to start, naming the setting.
+#[actix_web::test]
+async fn a_webhook_secret_without_a_secret_key_refuses_to_start() {
+    let db = crate::helpers::TestDb::new();
+    let mut s = crate::helpers::settings(&db);
+    s.stripe_webhook_secret = billetterie::config::Secret::new("whsec_operator_set_this_one".to_owned());
+    let refused = billetterie::app::Application::build(s).await.err().expect("refused");
+    let message = refused.to_string();
+    assert!(message.contains("STRIPE_WEBHOOK_SECRET set without STRIPE_SECRET_KEY"), "{message}");
+}
