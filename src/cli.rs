@@ -67,7 +67,12 @@ pub enum AdminCommand {
 #[derive(Debug, Subcommand)]
 pub enum PaymentsCommand {
     /// One reconciliation pass now: ask Stripe about intents left open and apply its answers.
-    Reconcile,
+    Reconcile {
+        /// Only intents open for longer than this: `15m`, `2h`, `30s`, `0` for every open one
+        /// (default: RECONCILE_AFTER_MINUTES).
+        #[arg(long)]
+        older_than: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

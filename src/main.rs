@@ -89,14 +89,26 @@ async fn main() -> anyhow::Result<()> {
                 settings.retention_days
             );
         }
-        Command::Payments { command: PaymentsCommand::Reconcile } => {
+        Command::Payments { command: PaymentsCommand::Reconcile { older_than } } => {
+            let older_than = match older_than {
+                Some(raw) => age(&raw)?,
+                None => chrono::Duration::minutes(settings.reconcile_after_minutes),
+            };
             let (payments, _pool, _db) = offline_payments(&settings).await?;
-            let older_than = chrono::Duration::minutes(settings.reconcile_after_minutes);
             let report = payments.reconcile(older_than).await?;
             println!(
-                "Reconciliation: {} intents checked, {} could not be settled, {} recorded events applied.",
-                report.intents_checked, report.intents_failed, report.events_applied
+                "Reconciliation: {} intents checked (open for more than {}), {} could not be settled, {} recorded events applied.",
+                report.intents_checked,
+                human(older_than),
+                report.intents_failed,
+                report.events_applied
             );
+            if report.intents_skipped > 0 {
+                println!(
+                    "Skipped {} younger intents (their webhook may still be on its way); `--older-than 0` checks them too.",
+                    report.intents_skipped
+                );
+            }
         }
         Command::Refund { reference, amount_cents } => {
             let (payments, pool, _db) = offline_payments(&settings).await?;
@@ -171,4 +183,25 @@ async fn offline_payments(
         billetterie::actors::payment::SeatKeeper::Database,
     );
     Ok((payments, pool, db))
+}
+
+/// `15m`, `2h`, `30s`, or a bare number of minutes.
+fn age(raw: &str) -> anyhow::Result<chrono::Duration> {
+    let raw = raw.trim();
+    let (digits, unit) = raw.find(|c: char| !c.is_ascii_digit()).map_or((raw, "m"), |i| raw.split_at(i));
+    let n: i64 = digits.parse().map_err(|_| anyhow::anyhow!("--older-than {raw:?}: a number with s, m or h (e.g. 15m)"))?;
+    match unit {
+        "s" => Ok(chrono::Duration::seconds(n)),
+        "m" | "min" => Ok(chrono::Duration::minutes(n)),
+        "h" => Ok(chrono::Duration::hours(n)),
+        _ => anyhow::bail!("--older-than {raw:?}: the unit is s, m or h (e.g. 15m)"),
+    }
+}
+
+fn human(d: chrono::Duration) -> String {
+    match d.num_seconds() {
+        s if s % 3600 == 0 && s > 0 => format!("{} h", s / 3600),
+        s if s % 60 == 0 => format!("{} min", s / 60),
+        s => format!("{s} s"),
+    }
 }

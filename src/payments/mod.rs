@@ -58,6 +58,9 @@ pub struct IntentView {
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct ReconcileReport {
     pub intents_checked: usize,
+    /// Open intents younger than the pass's age limit, left for a later pass (their webhook is
+    /// probably still on its way).
+    pub intents_skipped: usize,
     pub intents_failed: usize,
     pub events_applied: usize,
 }

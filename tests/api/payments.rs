@@ -452,7 +452,6 @@ async fn cli(app: &TestApp, args: &[&str]) -> (bool, String) {
         .env("STRIPE_PUBLISHABLE_KEY", &keys.publishable_key)
         .env("STRIPE_WEBHOOK_SECRET", &keys.webhook_secret)
         .env("STRIPE_API_BASE", app.stripe.base_url())
-        .env("RECONCILE_AFTER_MINUTES", "0")
         .env("RUST_LOG", "warn")
         .output()
         .await
@@ -468,9 +467,18 @@ async fn the_reconcile_and_refund_commands_work_from_the_command_line() {
     let (reference, _) = app.held(id, 1).await;
     pay(&app, &reference, "pm_card_visa").await;
 
+    // By default only intents open for 15 minutes are asked about, and the pass says what it left.
     let (ok, out) = cli(&app, &["payments", "reconcile"]).await;
     assert!(ok, "{out}");
+    assert!(out.contains("0 intents checked (open for more than 15 min)"), "{out}");
+    assert!(out.contains("Skipped 1 younger intents"), "{out}");
+    assert_eq!(app.booking_status(&reference), "held");
+    let (ok, out) = cli(&app, &["payments", "reconcile", "--older-than", "0"]).await;
+    assert!(ok, "{out}");
     assert!(out.contains("1 intents checked"), "{out}");
+    assert!(!out.contains("Skipped"), "{out}");
+    let (ok, out) = cli(&app, &["payments", "reconcile", "--older-than", "soon"]).await;
+    assert!(!ok && out.contains("--older-than"), "{out}");
     assert_eq!(app.booking_status(&reference), "confirmed");
     assert!(eventually(Duration::from_secs(5), async || app.availability(id).await["sold"] == 1).await, "the actor noticed");
 

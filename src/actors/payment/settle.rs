@@ -135,7 +135,11 @@ impl Payments {
     /// lost webhook never leaves a paid buyer without a seat.
     pub async fn reconcile(&self, older_than: chrono::Duration) -> Result<ReconcileReport, PaymentError> {
         let mut report = ReconcileReport { events_applied: self.process_pending_events().await?, ..Default::default() };
-        let open = self.gateway.open_payments(Utc::now() - older_than, 500).await?;
+        let now = Utc::now();
+        let open = self.gateway.open_payments(now - older_than, 500).await?;
+        if older_than > chrono::Duration::zero() {
+            report.intents_skipped = self.gateway.open_payments(now, 500).await?.len().saturating_sub(open.len());
+        }
         for p in open {
             report.intents_checked += 1;
             let result = match self.gateway.retrieve_intent(&p.payment_intent_id).await {
