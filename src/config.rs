@@ -99,6 +99,10 @@ pub struct Settings {
     /// Error reporting to Sentry; empty = off.
     #[serde(default)]
     pub sentry_dsn: Secret,
+    /// The bearer token Prometheus sends for `/metrics` (sales, batch sizes and webhook lag are
+    /// business data). Empty: `/metrics` answers loopback clients only; production requires one.
+    #[serde(default)]
+    pub metrics_token: Secret,
     /// Empty: the demo starts the local Stripe stand-in and uses its keys.
     #[serde(default)]
     pub stripe_secret_key: Secret,
@@ -233,6 +237,7 @@ const ENV_KEYS: &[&str] = &[
     "privacy_cron",
     "retention_days",
     "sentry_dsn",
+    "metrics_token",
     "stripe_secret_key",
     "stripe_publishable_key",
     "stripe_webhook_secret",
@@ -364,6 +369,7 @@ mod tests {
         ("EMERGENCY_PHONE", "+1 514 872 1111"),
         ("WIFI_NETWORK", "Palais-Invites"),
         ("WIFI_PASSWORD", "soleil-d-avril"),
+        ("METRICS_TOKEN", "prom-7Hq2LxV9sK4mN8pR3tW6yZ1b"),
     ];
 
     #[test]
@@ -408,11 +414,12 @@ mod tests {
             "STRIPE_WEBHOOK_SECRET",
             "EMAIL_TRANSPORT",
             "SENDGRID_FROM_EMAIL",
+            "METRICS_TOKEN",
         ];
         let named: Vec<&str> = invalid.problems.iter().map(|p| p.setting).collect();
         assert_eq!(named, expected, "{invalid}");
         let text = err.to_string();
-        assert!(text.starts_with("refusing to start (production): 10 problems in the configuration\n"), "{text}");
+        assert!(text.starts_with("refusing to start (production): 11 problems in the configuration\n"), "{text}");
         for setting in expected {
             assert_eq!(text.lines().filter(|l| l.starts_with(&format!("  - {setting}: "))).count(), 1, "{setting} on one line: {text}");
         }

@@ -6,6 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db;
+use crate::http::error::ApiError;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -52,9 +53,42 @@ pub async fn get(state: web::Data<AppState>) -> HttpResponse {
     res.insert_header(("Cache-Control", "no-store")).json(body)
 }
 
+/// `/metrics` is business data: with `METRICS_TOKEN` set, only `Authorization: Bearer <token>`
+/// (compared as SHA-256 digests, so the comparison's timing says nothing of the token) reads it; without one, only a client on this machine.
+fn metrics_allowed(token: &crate::config::Secret, req: &actix_web::HttpRequest) -> Result<(), HttpResponse> {
+    use actix_web::ResponseError;
+    use sha2::{Digest, Sha256};
+    let eq = |a: &[u8], b: &[u8]| Sha256::digest(a) == Sha256::digest(b);
+    if token.is_empty() {
+        let local = req.peer_addr().is_some_and(|a| a.ip().is_loopback());
+        return if local {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                actix_web::http::StatusCode::FORBIDDEN,
+                "metrics_loopback_only",
+                "Set METRICS_TOKEN to read /metrics from another machine.",
+            )
+            .error_response())
+        };
+    }
+    let given =
+        req.headers().get(actix_web::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    if given.is_some_and(|g| eq(g.as_bytes(), token.expose().as_bytes())) {
+        return Ok(());
+    }
+    let mut res =
+        ApiError::new(actix_web::http::StatusCode::UNAUTHORIZED, "unauthenticated", "/metrics needs its bearer token.").error_response();
+    res.headers_mut().insert(actix_web::http::header::WWW_AUTHENTICATE, actix_web::http::header::HeaderValue::from_static("Bearer"));
+    Err(res)
+}
+
 /// `GET /metrics`: Prometheus' text format, with the actors' queues and the pool read now.
 #[tracing::instrument(name = "api.health.metrics", skip_all)]
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+pub async fn metrics(state: web::Data<AppState>, req: actix_web::HttpRequest) -> HttpResponse {
+    if let Err(refused) = metrics_allowed(&state.settings.metrics_token, &req) {
+        return refused;
+    }
     let status = state.pool.status();
     let now = crate::metrics::Gauges {
         actor_queue_depths: state.registry.handles().iter().map(|h| (h.id().0, h.queue_depth())).collect(),

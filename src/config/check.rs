@@ -144,6 +144,10 @@ fn production(s: &Settings, p: &mut Problems) {
         p.push("EMAIL_TRANSPORT", "outbox writes mails to files and never sends them: use smtp or sendgrid");
     }
     address(p, "SENDGRID_FROM_EMAIL", &s.sendgrid_from_email, "the sender of every mail");
+    let token = s.metrics_token.expose();
+    if token.chars().count() < 24 || is_placeholder(token) {
+        p.push("METRICS_TOKEN", "must be a random token of 24+ characters: /metrics shows sales; Prometheus sends it as its bearer token");
+    }
 }
 
 /// The Stripe settings that would be silently replaced by the stand-in's: with no

@@ -171,3 +171,23 @@ async fn a_slow_client_is_cut_off_after_the_request_timeout() {
     assert!(elapsed >= Duration::from_millis(500), "cut off before the timeout: {elapsed:?}");
     assert!(elapsed < Duration::from_secs(3), "cut off only after {elapsed:?} (timeout 600 ms)");
 }
+
+/// `/metrics` is business data: with a token configured, only Prometheus' bearer token reads
+/// it; a missing or wrong token gets 401 and nothing of the metrics.
+#[actix_web::test]
+async fn metrics_need_their_bearer_token_when_one_is_configured() {
+    let app = spawn_app_with(|s| s.metrics_token = billetterie::config::Secret::new("prom-7Hq2LxV9sK4mN8pR3tW6yZ1b")).await;
+    for auth in [None, Some("Bearer wrong-token"), Some("prom-7Hq2LxV9sK4mN8pR3tW6yZ1b"), Some("Basic cHJvbTpwcm9t")] {
+        let mut req = app.client.get(app.url("/metrics"));
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 401, "{auth:?}");
+        assert_eq!(res.headers()["www-authenticate"], "Bearer");
+        assert!(!res.text().await.unwrap().contains("billetterie_"), "{auth:?}: nothing of the metrics");
+    }
+    let res = app.client.get(app.url("/metrics")).header("authorization", "Bearer prom-7Hq2LxV9sK4mN8pR3tW6yZ1b").send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(res.text().await.unwrap().contains("billetterie_"));
+}

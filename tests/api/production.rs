@@ -25,7 +25,7 @@ async fn the_binary_refuses_to_start_in_production_and_lists_every_problem() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "refused: {stdout}{stderr}");
     assert!(!stdout.contains("listening") && !stderr.contains("listening"), "no server started: {stdout}{stderr}");
-    assert!(stderr.contains("refusing to start (production): 7 problems in the configuration"), "{stderr}");
+    assert!(stderr.contains("refusing to start (production): 8 problems in the configuration"), "{stderr}");
     for setting in [
         "DATABASE_URL",
         "SECRET_KEY",
@@ -34,6 +34,7 @@ async fn the_binary_refuses_to_start_in_production_and_lists_every_problem() {
         "STRIPE_WEBHOOK_SECRET",
         "SMTP_HOST",
         "SENDGRID_FROM_EMAIL",
+        "METRICS_TOKEN",
     ] {
         assert!(stderr.lines().any(|l| l.trim_start().starts_with(&format!("- {setting}: "))), "{setting} named on its own line: {stderr}");
     }
@@ -64,6 +65,7 @@ async fn production_never_seeds_the_demo() {
             .env("EMAIL_TRANSPORT", "smtp")
             .env("SMTP_HOST", "smtp.actcanada.ca")
             .env("SENDGRID_FROM_EMAIL", "bonjour@actcanada.ca")
+            .env("METRICS_TOKEN", "prom-7Hq2LxV9sK4mN8pR3tW6yZ1b")
             .stdin(Stdio::null())
             .kill_on_drop(true);
         for (k, v) in extra {
