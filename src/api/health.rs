@@ -54,39 +54,32 @@ pub async fn get(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// `/metrics` is business data: with `METRICS_TOKEN` set, only `Authorization: Bearer <token>`
-/// (compared as SHA-256 digests, so the comparison's timing says nothing of the token) reads it; without one, only a client on this machine.
-fn metrics_allowed(token: &crate::config::Secret, req: &actix_web::HttpRequest) -> Result<(), HttpResponse> {
+/// reads it (compared as SHA-256 digests, so the comparison's timing says nothing of the token);
+/// without one, only a client on this machine. The refusal, if any.
+fn metrics_refusal(token: &crate::config::Secret, req: &actix_web::HttpRequest) -> Option<HttpResponse> {
+    use actix_web::http::{header, StatusCode};
     use actix_web::ResponseError;
     use sha2::{Digest, Sha256};
-    let eq = |a: &[u8], b: &[u8]| Sha256::digest(a) == Sha256::digest(b);
     if token.is_empty() {
         let local = req.peer_addr().is_some_and(|a| a.ip().is_loopback());
-        return if local {
-            Ok(())
-        } else {
-            Err(ApiError::new(
-                actix_web::http::StatusCode::FORBIDDEN,
-                "metrics_loopback_only",
-                "Set METRICS_TOKEN to read /metrics from another machine.",
-            )
-            .error_response())
-        };
+        return (!local).then(|| {
+            ApiError::new(StatusCode::FORBIDDEN, "metrics_loopback_only", "Set METRICS_TOKEN to read /metrics from another machine.")
+                .error_response()
+        });
     }
-    let given =
-        req.headers().get(actix_web::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-    if given.is_some_and(|g| eq(g.as_bytes(), token.expose().as_bytes())) {
-        return Ok(());
+    let given = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    if given.is_some_and(|g| Sha256::digest(g.as_bytes()) == Sha256::digest(token.expose().as_bytes())) {
+        return None;
     }
-    let mut res =
-        ApiError::new(actix_web::http::StatusCode::UNAUTHORIZED, "unauthenticated", "/metrics needs its bearer token.").error_response();
-    res.headers_mut().insert(actix_web::http::header::WWW_AUTHENTICATE, actix_web::http::header::HeaderValue::from_static("Bearer"));
-    Err(res)
+    let mut res = ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "/metrics needs its bearer token.").error_response();
+    res.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+    Some(res)
 }
 
 /// `GET /metrics`: Prometheus' text format, with the actors' queues and the pool read now.
 #[tracing::instrument(name = "api.health.metrics", skip_all)]
 pub async fn metrics(state: web::Data<AppState>, req: actix_web::HttpRequest) -> HttpResponse {
-    if let Err(refused) = metrics_allowed(&state.settings.metrics_token, &req) {
+    if let Some(refused) = metrics_refusal(&state.settings.metrics_token, &req) {
         return refused;
     }
     let status = state.pool.status();

@@ -226,7 +226,9 @@ fn assert_no_panic(log: &str) {
 async fn kill_9_in_a_burst_loses_no_acknowledged_hold_and_a_restart_releases_what_expired_meanwhile() {
     let db = TestDb::new();
     let id = db.add_city_event(1500);
-    let env = [("HOLD_TTL_SECONDS", "6".to_string()), ("HOLD_EXPIRY_TICK_MS", "100".to_string())];
+    // Long enough that no acknowledged hold runs out between the kill and the restart, even on a
+    // loaded machine (6 s did once, with a CI build on the other core).
+    let env = [("HOLD_TTL_SECONDS", "20".to_string()), ("HOLD_EXPIRY_TICK_MS", "100".to_string())];
     let server = ServerProcess::start(&db.url, &db.outbox_dir(), &env).await;
     let acked = Arc::new(AtomicUsize::new(0));
     let tasks = burst(&server.client, &server.address, id, 1200, acked.clone());
