@@ -157,6 +157,16 @@ pub struct AttendeeRow {
     pub checked_in_at: Option<DateTime<Utc>>,
 }
 
+impl AttendeeRow {
+    /// "First Last", or `None` while the seat's name is to come.
+    pub fn full_name(&self) -> Option<String> {
+        match (&self.first_name, &self.last_name) {
+            (Some(f), Some(l)) => Some(format!("{f} {l}")),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = attendees)]
 pub struct NewAttendee {

@@ -452,13 +452,7 @@ pub fn booking_context(
         booking_reference: b.reference.clone(),
         buyer_name: format!("{} {}", b.buyer_first_name, b.buyer_last_name),
         quantity: b.quantity,
-        attendee_names: people
-            .iter()
-            .map(|a| match (&a.first_name, &a.last_name) {
-                (Some(f), Some(l)) => Some(format!("{f} {l}")),
-                _ => None,
-            })
-            .collect(),
+        attendee_names: people.iter().map(AttendeeRow::full_name).collect(),
         city_name: if language == Language::Fr { d.city.name_fr.clone() } else { d.city.name_en.clone() },
         venue_name: d.venue.name.clone(),
         venue_address: d.venue.address.clone(),

@@ -38,21 +38,14 @@ pub fn day(ctx: &EmailContext) -> Day {
     }
 }
 
-fn full_name(a: &AttendeeRow) -> Option<String> {
-    match (&a.first_name, &a.last_name) {
-        (Some(f), Some(l)) => Some(format!("{f} {l}")),
-        _ => None,
-    }
-}
-
 pub fn seat(secret: &str, a: &AttendeeRow) -> Seat {
-    Seat { position: a.position, name: full_name(a), token: ticket_token(secret, &a.ticket_code) }
+    Seat { position: a.position, name: a.full_name(), token: ticket_token(secret, &a.ticket_code) }
 }
 
 /// The certificate of an attendee who came; `None` for one who did not (or has no name yet).
 pub fn attendance(a: &AttendeeRow, issued_on: NaiveDate) -> Option<Attendance> {
     a.checked_in_at?;
-    Some(Attendance { name: full_name(a)?, licence_number: a.licence_number.clone(), issued_on })
+    Some(Attendance { name: a.full_name()?, licence_number: a.licence_number.clone(), issued_on })
 }
 
 /// The invoice, or a credit note of it.
@@ -75,7 +68,7 @@ pub fn invoice(ctx: &EmailContext, b: &BookingRow, people: &[AttendeeRow], doc: 
         company_name: b.company_name.clone(),
         billing_address: b.billing_address.clone(),
         purchase_order: b.purchase_order.clone(),
-        attendee_names: people.iter().filter_map(full_name).collect(),
+        attendee_names: people.iter().filter_map(AttendeeRow::full_name).collect(),
         quantity: ctx.quantity,
         unit_price_cents: ctx.unit_price_cents,
         subtotal_cents: ctx.subtotal_cents,
@@ -86,10 +79,16 @@ pub fn invoice(ctx: &EmailContext, b: &BookingRow, people: &[AttendeeRow], doc: 
     }
 }
 
+/// Whether a booking has documents: it was paid (a refunded one keeps its invoice and credit
+/// notes). The one rule the mails, "my booking" and the back office apply.
+pub fn has_documents(status: BookingStatus, confirmed_at: Option<chrono::DateTime<chrono::Utc>>) -> bool {
+    confirmed_at.is_some() && matches!(status, BookingStatus::Confirmed | BookingStatus::Refunded)
+}
+
 /// A booking's invoice, issued (numbered) the first time anyone asks for it: its confirmation
 /// mail, "my booking" or the back office. Only a paid booking has one.
 pub async fn booking_invoice(conn: &mut AsyncPgConnection, b: &BookingRow) -> diesel::QueryResult<Option<InvoiceRow>> {
-    if b.confirmed_at.is_none() || !matches!(b.status, BookingStatus::Confirmed | BookingStatus::Refunded) {
+    if !has_documents(b.status, b.confirmed_at) {
         return Ok(None);
     }
     invoices::issue(conn, b.id, DocumentKind::Invoice, "", Amount::Exactly(b.total_cents)).await.map(Some)

@@ -39,7 +39,7 @@ pub(super) fn pdf(filename: &str, bytes: Vec<u8>) -> HttpResponse {
 
 /// Only a paid booking has documents (a refunded one keeps its invoice and credit notes).
 fn paid(l: &Loaded, lang: Language) -> Result<(), PageError> {
-    if matches!(l.status, BookingStatus::Confirmed | BookingStatus::Refunded) && l.booking.confirmed_at.is_some() {
+    if paperwork::has_documents(l.status, l.booking.confirmed_at) {
         Ok(())
     } else {
         Err(PageError::not_found(lang))
@@ -135,7 +135,7 @@ pub async fn certificate(
 pub(super) async fn section(state: &AppState, lang: Language, l: &Loaded, query: &KeyQuery) -> Result<serde_json::Value, PageError> {
     let key = query.key();
     use serde_json::json;
-    if !matches!(l.status, BookingStatus::Confirmed | BookingStatus::Refunded) || l.booking.confirmed_at.is_none() {
+    if !paperwork::has_documents(l.status, l.booking.confirmed_at) {
         return Ok(serde_json::Value::Null);
     }
     let reference = &l.booking.reference;

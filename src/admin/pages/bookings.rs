@@ -97,7 +97,7 @@ pub async fn booking(req: HttpRequest, state: web::Data<AppState>, who: AdminSes
         "moved_from": d.moved_from_reference,
         "editable": held || confirmed,
         "can_resend": confirmed,
-        "has_invoice": b.confirmed_at.is_some() && matches!(b.status, BookingStatus::Confirmed | BookingStatus::Refunded),
+        "has_invoice": crate::email::paperwork::has_documents(b.status, b.confirmed_at),
         "can_cancel": held,
         "can_refund": refundable,
         "can_move": (held || confirmed) && !b.buyer_phone.is_empty(),
