@@ -35,7 +35,8 @@
         var copy = first.cloneNode(true);
         copy.setAttribute("data-seat", String(n));
         copy.querySelector("legend").textContent = legend.replace("{{n}}", String(n));
-        copy.querySelectorAll(".field-error").forEach(function (p) { p.remove(); });
+        copy.querySelectorAll(".field-error, .buyer-attends").forEach(function (p) { p.remove(); });
+        copy.querySelectorAll(".seat-fields").forEach(function (f) { f.hidden = false; });
         copy.querySelectorAll(".has-error").forEach(function (f) { f.classList.remove("has-error"); });
         copy.querySelectorAll("input, label").forEach(function (el) {
           ["id", "name", "for"].forEach(function (a) {
@@ -49,7 +50,19 @@
     };
     quantity.addEventListener("change", sync);
     sync();
+    // Seat 1 is the buyer's while the box is ticked: its own fields are not read, so not shown.
+    var attends = document.getElementById("buyer_attends");
+    if (attends) {
+      var own = attends.closest("fieldset").querySelector(".seat-fields");
+      var toggle = function () { if (own) own.hidden = attends.checked; };
+      attends.addEventListener("change", toggle);
+      toggle();
+    }
   }
+
+  // A form sent back with errors: its summary is the first thing read and focused.
+  var summary = document.getElementById("error-summary");
+  if (summary && document.activeElement !== summary) summary.focus();
 
   // No double submissions while the server holds the seats.
   document.querySelectorAll("form#booking-form, form#test-card-form").forEach(function (form) {
@@ -74,6 +87,11 @@
       document.querySelectorAll('[data-available-for="' + id + '"]').forEach(function (el) {
         el.textContent = String(available);
         el.setAttribute("data-available", String(available));
+      });
+      document.querySelectorAll('[data-unit-for="' + id + '"]').forEach(function (el) {
+        // French puts 0 and 1 in the singular, English only 1 (as the server's i18n::plural).
+        var one = document.documentElement.lang === "fr" ? available < 2 : available === 1;
+        el.textContent = el.getAttribute(one ? "data-one" : "data-other");
       });
       document.querySelectorAll('[data-bar-for="' + id + '"]').forEach(function (el) {
         el.max = capacity;

@@ -14,7 +14,11 @@
     button.disabled = true;
     stripe.confirmPayment({ elements: elements, confirmParams: { return_url: form.getAttribute("data-return-url") } }).then(function (result) {
       if (result.error) {
-        message.textContent = result.error.message;
+        // A decline in our own words (Stripe's are English, and name lost or stolen cards);
+        // anything else (an incomplete field) Stripe.js already words in the page's language.
+        var declined = result.error.type === "card_error" &&
+          (form.getAttribute("data-declined-" + (result.error.decline_code || "")) || form.getAttribute("data-declined-generic"));
+        message.textContent = declined || result.error.message;
         button.disabled = false;
       }
     });

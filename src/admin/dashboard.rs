@@ -9,6 +9,7 @@ use super::chart::{sales_svg, ChartLabels};
 use crate::db::admin::EmailFigures;
 use crate::db::{self};
 use crate::domain::parse_time_zone;
+use crate::domain::taxes::net_revenue_cents;
 use crate::http::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -18,8 +19,20 @@ pub struct Revenue {
     pub gross_cents: i64,
     pub taxes_cents: i64,
     pub refunds_cents: i64,
-    /// Gross less refunds.
+    /// Gross less taxes and refunds (a refund's taxes included): what the organiser keeps, as the
+    /// accounting export's `net` column sums.
     pub net_cents: i64,
+}
+
+impl Revenue {
+    const ZERO: Self = Self { gross_cents: 0, taxes_cents: 0, refunds_cents: 0, net_cents: 0 };
+
+    fn add(&mut self, other: &Self) {
+        self.gross_cents += other.gross_cents;
+        self.taxes_cents += other.taxes_cents;
+        self.refunds_cents += other.refunds_cents;
+        self.net_cents += other.net_cents;
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -93,8 +106,19 @@ pub async fn build(state: &AppState) -> ApiResult<Dashboard> {
     let figures = db::admin::event_figures(&mut conn).await?;
     let sales = db::admin::sales_by_day(&mut conn).await?;
     let emails = db::admin::email_figures(&mut conn).await?;
+    // The export's rows, summed: the dashboard cannot disagree with the accountant's file.
+    let mut revenue_of = std::collections::HashMap::<i64, Revenue>::new();
+    for r in db::admin::accounting_page(&mut conn, None, None, i64::MAX).await? {
+        let e = revenue_of.entry(r.city_event_id).or_insert(Revenue::ZERO);
+        e.add(&Revenue {
+            gross_cents: r.total_cents,
+            taxes_cents: r.tax_cents,
+            refunds_cents: r.refunded_cents,
+            net_cents: net_revenue_cents(r.total_cents, r.tax_cents, r.refunded_cents),
+        });
+    }
     let now = Utc::now();
-    let mut totals = Revenue { gross_cents: 0, taxes_cents: 0, refunds_cents: 0, net_cents: 0 };
+    let mut totals = Revenue::ZERO;
     let city_events = figures
         .into_iter()
         .map(|f| {
@@ -105,16 +129,8 @@ pub async fn build(state: &AppState) -> ApiResult<Dashboard> {
             })?;
             let day = f.starts_at.with_timezone(&tz).date_naive();
             let today = now.with_timezone(&tz).date_naive();
-            let revenue = Revenue {
-                gross_cents: f.gross_cents,
-                taxes_cents: f.tax_cents,
-                refunds_cents: f.refunded_cents,
-                net_cents: f.gross_cents - f.refunded_cents,
-            };
-            totals.gross_cents += revenue.gross_cents;
-            totals.taxes_cents += revenue.taxes_cents;
-            totals.refunds_cents += revenue.refunds_cents;
-            totals.net_cents += revenue.net_cents;
+            let revenue = revenue_of.remove(&f.id).unwrap_or(Revenue::ZERO);
+            totals.add(&revenue);
             Ok(EventLine {
                 city_event_id: f.id,
                 city: f.city_fr,

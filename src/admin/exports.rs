@@ -10,7 +10,7 @@ use futures::stream::{self, Stream};
 
 use super::csv;
 use crate::db::{self, AsyncPool};
-use crate::domain::taxes::TaxLine;
+use crate::domain::taxes::{net_revenue_cents, TaxLine};
 use crate::domain::Language;
 use crate::http::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -201,7 +201,7 @@ pub async fn accounting(state: &AppState, city_event_id: Option<i64>) -> ApiResu
                     csv::amount(r.tax_cents),
                     csv::amount(r.total_cents),
                     csv::amount(r.refunded_cents),
-                    csv::amount(r.total_cents - r.refunded_cents),
+                    csv::amount(net_revenue_cents(r.total_cents, r.tax_cents, r.refunded_cents)),
                     "CAD".to_owned(),
                     r.payment_intent_id.unwrap_or_default(),
                 ]);

@@ -1,5 +1,6 @@
 //! Production refuses to start while a date on sale would print an empty fact: the organiser's
-//! name, address or support contact, or its venue's Wi-Fi and emergency phone. An empty catalogue
+//! name, address or support contact, its venue's Wi-Fi and emergency phone, or its province's
+//! tax registration numbers. An empty catalogue
 //! starts (the organiser fills it in from the back office before opening sales).
 
 use diesel_async::AsyncPgConnection;
@@ -42,6 +43,15 @@ fn problems(facts: &SiteFacts, on_sale: &[db::catalogue::CityEventDetails]) -> V
         check(&whose, FactKind::Text, &v.wifi_network, "the Wi-Fi network in the J-1 mail");
         check(&whose, FactKind::Text, &v.wifi_password, "the Wi-Fi password in the J-1 mail");
         check(&whose, FactKind::Phone, &v.emergency_phone, "the emergency phone in the J-1 mail");
+    }
+    // Every receipt of a province on sale prints its tax numbers (the seed's are samples).
+    let mut provinces = std::collections::BTreeSet::new();
+    for d in on_sale.iter().filter(|d| provinces.insert(d.city.province.clone())) {
+        for tax in &d.taxes {
+            if let Some(problem) = tax.registration_problem() {
+                out.push(format!("taxes of {}: {problem}", d.city.province));
+            }
+        }
     }
     out
 }

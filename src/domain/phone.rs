@@ -51,6 +51,15 @@ impl Phone {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// A stored number as people read it: `514 555-0199` in North America, `+33 …` as stored
+    /// elsewhere; anything that is not E.164 comes back unchanged.
+    pub fn display(stored: &str) -> String {
+        match stored.strip_prefix("+1") {
+            Some(n) if n.len() == 10 && n.bytes().all(|b| b.is_ascii_digit()) => format!("{} {}-{}", &n[..3], &n[3..6], &n[6..]),
+            _ => stored.to_owned(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -70,5 +79,12 @@ mod tests {
         for raw in ["", "555-0199", "abc", "+0 123 4567", "(014) 555-0199", "514 155 0199", "+1234", "12345678901234567890"] {
             assert!(Phone::parse(raw).is_err(), "{raw:?} should be refused");
         }
+    }
+
+    #[test]
+    fn stored_numbers_read_the_way_people_write_them() {
+        assert_eq!(Phone::display("+15145550199"), "514 555-0199");
+        assert_eq!(Phone::display("+33142685300"), "+33142685300");
+        assert_eq!(Phone::display(""), "");
     }
 }

@@ -94,6 +94,25 @@ impl Locale {
         text.fill(vars).map_err(|name| LocaleError::Unfilled { file: self.file(), path: path.to_owned(), name })
     }
 
+    /// The plural category of `n` here: French puts 0 and 1 in the singular (« 0 place libre »),
+    /// English only 1.
+    pub fn plural_form(&self, n: i64) -> &'static str {
+        let one = match self.language {
+            Language::Fr => (0..2).contains(&n.abs()),
+            Language::En => n == 1,
+        };
+        if one {
+            "one"
+        } else {
+            "other"
+        }
+    }
+
+    /// A string with `one` and `other` forms (`web.checkout.seats_line.one`), the form `n` takes.
+    pub fn plural(&self, path: &str, n: i64, vars: &dyn Vars) -> Result<String, LocaleError> {
+        self.text(&format!("{path}.{}", self.plural_form(n)), vars)
+    }
+
     /// A section with every string filled from `vars`, its subtrees named in `except` left out
     /// (formats the Rust side uses, not strings for a template).
     pub fn render_section(&self, name: &str, vars: &dyn Vars, except: &[&str]) -> Result<Value, LocaleError> {

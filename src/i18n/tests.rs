@@ -91,6 +91,9 @@ fn sections_render_with_their_values_and_without_the_formats() {
         ("date", "16 avril 2027"),
         ("id", "3"),
         ("max", "52428800"),
+        ("quantity", "2"),
+        ("kind", "Confirmation"),
+        ("to", "zoe@example.ca"),
     ];
     let rendered = fr.render_section("admin", &vars, &["nav"]).unwrap();
     assert!(rendered.get("nav").is_none() && rendered.get("login").is_some());

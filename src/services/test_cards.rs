@@ -13,6 +13,8 @@ pub struct TestCardResult {
     pub status: String,
     /// Why the card was declined, if it was.
     pub decline_message: Option<String>,
+    /// Stripe's machine-readable reason (`insufficient_funds`, `generic_decline`…), for text of our own.
+    pub decline_code: Option<String>,
 }
 
 /// Pays the booking's intent with a test card, as Stripe.js would; shared by the API's test-card
@@ -38,5 +40,6 @@ pub async fn pay(
         payment_intent_id: intent.payment_intent_id,
         status: pi["status"].as_str().unwrap_or_default().to_owned(),
         decline_message: pi["last_payment_error"]["message"].as_str().map(str::to_owned),
+        decline_code: pi["last_payment_error"]["decline_code"].as_str().map(str::to_owned),
     })
 }

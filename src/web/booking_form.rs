@@ -14,7 +14,7 @@ use super::page::{Meta, PageCtx, PageError};
 use super::paths::{self, Page};
 use crate::db;
 use crate::db::catalogue::CityEventDetails;
-use crate::domain::booking_request::{BookingRequest, RawAttendee, RawBookingRequest, RawBuyer};
+use crate::domain::booking_request::{Attendee, BookingRequest, RawAttendee, RawBookingRequest, RawBuyer};
 use crate::domain::tokens::booking_key;
 use crate::domain::SalesStatus;
 use crate::domain::{ActExperience, Email, InvalidInput, Language, PersonName, Phone, Quantity};
@@ -87,6 +87,17 @@ fn seat_count(values: &FormValues, max: u16) -> u16 {
     values.get("quantity").trim().parse::<u16>().ok().filter(|q| (1..=max).contains(q)).unwrap_or(1)
 }
 
+/// An empty required field is "required", not "enter a valid address".
+fn required<T>(raw: &str, parse: impl Fn(&str) -> Result<T, InvalidInput>, field: &str) -> Result<(), InvalidInput> {
+    if raw.trim().is_empty() {
+        return Err(InvalidInput::new("required", field, "this field is required"));
+    }
+    parse(raw).map(drop)
+}
+
+/// The checkbox that makes the buyer seat 1 (checked when the form first shows).
+const BUYER_ATTENDS: &str = "buyer_attends";
+
 /// Checks every field on its own (so all errors show at once), then the whole request.
 pub fn parse_form(values: &FormValues, city_event_id: i64, lang: Language, max: u16) -> Result<BookingRequest, FieldErrors> {
     let mut errors = FieldErrors::default();
@@ -95,29 +106,32 @@ pub fn parse_form(values: &FormValues, city_event_id: i64, lang: Language, max: 
             errors.add(field, message(lang, &e, max));
         }
     };
-    check("first_name", PersonName::parse(values.get("first_name")).map(drop));
-    check("last_name", PersonName::parse(values.get("last_name")).map(drop));
-    check("email", Email::parse(values.get("email")).map(drop));
-    check("phone", Phone::parse(values.get("phone")).map(drop));
+    check("first_name", required(values.get("first_name"), PersonName::parse, "first_name"));
+    check("last_name", required(values.get("last_name"), PersonName::parse, "last_name"));
+    check("email", required(values.get("email"), Email::parse, "email"));
+    check("phone", required(values.get("phone"), Phone::parse, "phone"));
     let experience = EXPERIENCE.iter().find(|(v, _)| *v == values.get("act_experience")).map(|(_, e)| *e);
     if experience.is_none() {
-        check("act_experience", Err(InvalidInput::new("invalid_value", "act_experience", "unknown")));
+        let code = if values.get("act_experience").is_empty() { "required" } else { "invalid_value" };
+        check("act_experience", Err(InvalidInput::new(code, "act_experience", "unknown")));
     }
     let quantity = values.get("quantity").trim().parse::<i64>().unwrap_or(0);
     check("quantity", Quantity::parse(quantity, max).map(drop));
 
-    // Seats whose names are all blank are named later; a half-filled seat is an error.
+    // Seats whose names are all blank are named later; a half-filled seat is an error. When the
+    // buyer attends, seat 1 is theirs and its own fields are not read.
     let seats = seat_count(values, max);
+    let buyer_attends = !values.get(BUYER_ATTENDS).is_empty();
     let mut attendees = vec![];
     let mut seat_of_index = vec![];
-    for n in 1..=seats {
+    for n in (if buyer_attends { 2 } else { 1 })..=seats {
         let field = |f: &str| format!("attendee_{n}_{f}");
         let (first, last, email) = (values.get(&field("first_name")), values.get(&field("last_name")), values.get(&field("email")));
         if first.trim().is_empty() && last.trim().is_empty() && email.trim().is_empty() {
             continue;
         }
-        check(&field("first_name"), PersonName::parse(first).map(drop));
-        check(&field("last_name"), PersonName::parse(last).map(drop));
+        check(&field("first_name"), required(first, PersonName::parse, "first_name"));
+        check(&field("last_name"), required(last, PersonName::parse, "last_name"));
         if !email.trim().is_empty() {
             check(&field("email"), Email::parse(email).map(drop));
         }
@@ -146,11 +160,44 @@ pub fn parse_form(values: &FormValues, city_event_id: i64, lang: Language, max: 
             purchase_order: Some(values.get("purchase_order").to_owned()),
         }),
     };
-    raw.parse(max).map_err(|e| {
+    let mut request = raw.parse(max).map_err(|e| {
         let mut errors = FieldErrors::default();
         errors.add(form_field(&e.field, &seat_of_index), message(lang, &e, max));
         errors
-    })
+    })?;
+    // Each name stays at the seat it was typed for (the API's list has no gaps to keep).
+    let named = std::mem::take(&mut request.attendees);
+    let mut placed = vec![Attendee { name: None, email: None }; usize::from(request.quantity.get())];
+    if buyer_attends {
+        let b = &request.buyer;
+        placed[0] = Attendee { name: Some((b.first_name.clone(), b.last_name.clone())), email: Some(b.email.clone()) };
+    }
+    for (attendee, seat) in named.into_iter().zip(&seat_of_index) {
+        if let Some(slot) = placed.get_mut(usize::from(*seat) - 1) {
+            *slot = attendee;
+        }
+    }
+    request.attendees = placed;
+    Ok(request)
+}
+
+/// A field's label as the error summary names it: "Place 2, Nom".
+fn field_label(lang: Language, field: &str) -> Option<String> {
+    let t = |k: &str| i18n::text(lang, k, &[]);
+    let own = |f: &str| match f {
+        "first_name" | "last_name" | "email" | "phone" => Some(t(&format!("form.{f}"))),
+        "act_experience" => Some(t("form.experience")),
+        "quantity" => Some(t("form.quantity")),
+        "promo_code" => Some(t("form.promo")),
+        f if BILLING_FIELDS.contains(&f) => Some(t(&format!("form.billing.{f}"))),
+        _ => None,
+    };
+    if let Some((seat, f)) = field.strip_prefix("attendee_").and_then(|r| r.split_once('_')) {
+        let seat = i18n::text(lang, "form.attendee_legend", &[("n", seat)]);
+        let label = if f == "email" { t("form.attendee_email") } else { own(f)? };
+        return Some(i18n::text(lang, "form.attendee_field", &[("seat", &seat), ("field", &label)]));
+    }
+    own(field)
 }
 
 /// `buyer.email` → `email`, `attendees[1].last_name` → `attendee_<seat>_last_name`.
@@ -215,25 +262,41 @@ fn render(ctx: &PageCtx<'_>, status: StatusCode, d: &CityEventDetails, view: For
         })
         .collect();
     let chosen = v.get("act_experience");
-    let options: Vec<Value> = EXPERIENCE
-        .iter()
-        .map(|(value, _)| json!({"value": value, "label": t(&format!("form.experience_{value}")), "selected": *value == chosen}))
+    // A required select starts on an empty choice, so nobody is "none" without saying so.
+    let options: Vec<Value> = std::iter::once(json!({"value": "", "label": t("form.experience_choose"), "selected": chosen.is_empty()}))
+        .chain(
+            EXPERIENCE
+                .iter()
+                .map(|(value, _)| json!({"value": value, "label": t(&format!("form.experience_{value}")), "selected": *value == chosen})),
+        )
         .collect();
     let seats = seat_count(v, max);
+    let buyer_attends = !v.get(BUYER_ATTENDS).is_empty();
     let attendees: Vec<Value> = (1..=seats)
         .map(|n| {
             let field = |f: &str, label: &str, kind: &str| {
                 let name = format!("attendee_{n}_{f}");
                 json!({"name": name, "label": t(label), "type": kind, "value": v.get(&name), "error": err(&name)})
             };
-            json!({"n": n, "legend": i18n::text(lang, "form.attendee_legend", &[("n", &n.to_string())]), "fields": [
+            json!({"n": n, "first": n == 1, "legend": i18n::text(lang, "form.attendee_legend", &[("n", &n.to_string())]), "fields": [
                 field("first_name", "form.first_name", "text"),
                 field("last_name", "form.last_name", "text"),
                 field("email", "form.attendee_email", "email"),
             ]})
         })
         .collect();
-    let mut error_list: Vec<Value> = view.errors.0.iter().map(|(f, m)| json!({"id": f, "message": m})).collect();
+    let mut error_list: Vec<Value> = view
+        .errors
+        .0
+        .iter()
+        .map(|(f, m)| {
+            let text = match field_label(lang, f) {
+                Some(label) => i18n::text(lang, "form.error_item", &[("field", &label), ("message", m)]),
+                None => m.clone(),
+            };
+            json!({"id": f, "message": text})
+        })
+        .collect();
     if let Some(g) = &view.general {
         error_list.insert(0, json!({"id": "submit-booking", "message": g}));
     }
@@ -261,6 +324,7 @@ fn render(ctx: &PageCtx<'_>, status: StatusCode, d: &CityEventDetails, view: For
             "error": err("quantity"),
         },
         "attendees": attendees,
+        "buyer_attends": buyer_attends,
         "promo": {"value": v.get("promo_code"), "error": err("promo_code")},
         "billing": billing,
         "billing_open": BILLING_FIELDS.iter().any(|f| !v.get(f).trim().is_empty()),
@@ -268,7 +332,10 @@ fn render(ctx: &PageCtx<'_>, status: StatusCode, d: &CityEventDetails, view: For
         "has_errors": !error_list.is_empty(),
         "error_list": error_list,
     });
-    let meta = Meta::from_locale(lang, "form", &[("city", &city)]);
+    let mut meta = Meta::from_locale(lang, "form", &[("city", &city)]);
+    if !error_list.is_empty() {
+        meta = meta.with_errors(lang);
+    }
     ctx.render(status, "booking_form", Some(Page::Book), meta, body)
 }
 
@@ -280,7 +347,7 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>, path: web::Path<
     if view["bookable"] != json!(true) {
         return Ok(see_other(paths::city(&d.city.slug, ctx.lang)));
     }
-    let values = FormValues(HashMap::from([("act_experience".to_owned(), "none".to_owned()), ("quantity".to_owned(), "1".to_owned())]));
+    let values = FormValues(HashMap::from([("quantity".to_owned(), "1".to_owned()), (BUYER_ATTENDS.to_owned(), "1".to_owned())]));
     render(&ctx, StatusCode::OK, &d, FormView { values: &values, errors: &FieldErrors::default(), general: None })
 }
 
@@ -329,7 +396,8 @@ pub async fn submit(
             let general = match code {
                 "sold_out" | "sales_closed" | "busy" => i18n::text(lang, &format!("errors.{code}"), &[]),
                 "not_enough_seats" => {
-                    i18n::text(lang, "errors.not_enough_seats", &[("available", &e.detail.available.unwrap_or(0).to_string())])
+                    let left = e.detail.available.unwrap_or(0);
+                    i18n::plural(lang, "errors.not_enough_seats", left.into(), &[("available", &left.to_string())])
                 }
                 "service_unavailable" | "rate_limited" => i18n::text(lang, "errors.busy", &[]),
                 _ => {
@@ -408,11 +476,41 @@ mod tests {
         v.retain(|(k, _)| !k.starts_with("attendee_1"));
         let r = parse_form(&form(&v), 7, Language::Fr, 10).expect("valid");
         assert_eq!(r.attendees.len(), 2);
+        // Luc was typed for seat 2 and stays there; seat 1 is named later.
+        assert_eq!(r.attendees[0].name, None);
+        assert_eq!(r.attendees[1].name.as_ref().map(|(f, _)| f.as_str()), Some("Luc"));
         assert_eq!(form_field("attendees[0].last_name", &[2]), "attendee_2_last_name");
         assert_eq!(form_field("buyer.phone", &[]), "phone");
         let mut v = valid();
         v.push(("promo_code", "not a code!"));
         assert_eq!(parse_form(&form(&v), 7, Language::Fr, 10).unwrap_err().fields(), vec!["promo_code"]);
+    }
+
+    #[test]
+    fn the_buyer_takes_seat_one_when_they_attend_and_its_fields_are_not_read() {
+        let mut v = valid();
+        v.retain(|(k, _)| !k.starts_with("attendee_1"));
+        v.push(("attendee_1_first_name", "ignored"));
+        v.push(("buyer_attends", "1"));
+        let r = parse_form(&form(&v), 7, Language::Fr, 10).expect("valid");
+        let names: Vec<_> = r.attendees.iter().map(|a| a.name.as_ref().map(|(f, l)| format!("{} {}", f.as_str(), l.as_str()))).collect();
+        assert_eq!(names, [Some("Marie Tremblay".to_owned()), Some("Luc Gagnon".to_owned())]);
+        assert_eq!(r.attendees[0].email.as_ref().map(|e| e.as_str()), Some("marie@example.ca"));
+    }
+
+    #[test]
+    fn empty_fields_are_required_and_the_summary_names_them() {
+        let mut v = valid();
+        v.retain(|(k, _)| !["email", "act_experience", "attendee_2_first_name"].contains(k));
+        let e = parse_form(&form(&v), 7, Language::Fr, 10).unwrap_err();
+        let required = i18n::text(Language::Fr, "errors.required", &[]);
+        assert_eq!(e.get("email"), Some(required.as_str()), "an empty e-mail is missing, not invalid");
+        assert_eq!(e.get("act_experience"), Some(required.as_str()));
+        assert_eq!(e.get("attendee_2_first_name"), Some(required.as_str()));
+        assert_eq!(field_label(Language::Fr, "email").as_deref(), Some("Courriel"));
+        assert_eq!(field_label(Language::Fr, "attendee_2_first_name").as_deref(), Some("Place 2, Prénom"));
+        assert_eq!(field_label(Language::En, "attendee_3_email").as_deref(), Some("Seat 3, E-mail (optional)"));
+        assert_eq!(field_label(Language::En, "submit-booking"), None);
     }
 
     #[test]

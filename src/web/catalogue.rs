@@ -109,7 +109,10 @@ pub fn event_view(state: &AppState, d: &CityEventDetails, lang: Language) -> Res
         "available": s.available,
         "capacity": s.capacity,
         "taken": (s.capacity - s.available).max(0),
-        "seats_unit": i18n::text(lang, "availability.unit", &[("capacity", &s.capacity.to_string())]),
+        "seats_unit": i18n::plural(lang, "availability.unit", s.available.into(), &[("capacity", &s.capacity.to_string())]),
+        // The live count changes the number, so the script needs both forms.
+        "seats_unit_one": i18n::plural(lang, "availability.unit", 1, &[("capacity", &s.capacity.to_string())]),
+        "seats_unit_other": i18n::plural(lang, "availability.unit", 2, &[("capacity", &s.capacity.to_string())]),
         "bar_label": i18n::text(lang, "availability.bar_label", &[]),
         "badge": badge,
         "on_sale": on_sale,

@@ -111,7 +111,7 @@ fn receipt(l: &Loaded, lang: Language) -> Result<Value, PageError> {
             "time": event_time(&l.details, lang)?,
             "venue": l.details.venue.name,
         },
-        "seats_line": i18n::text(lang, "checkout.seats_line", &[("quantity", &b.quantity.to_string()), ("unit_price", &money(Cents(b.unit_price_cents), lang))]),
+        "seats_line": i18n::plural(lang, "checkout.seats_line", b.quantity.into(), &[("quantity", &b.quantity.to_string()), ("unit_price", &money(Cents(b.unit_price_cents), lang))]),
         "subtotal": money(Cents(b.subtotal_cents), lang),
         "discount": if b.discount_cents > 0 { Some(money(Cents(b.discount_cents), lang)) } else { None },
         "taxes": taxes,
@@ -131,19 +131,45 @@ fn local_time(l: &Loaded, lang: Language) -> Result<String, PageError> {
     Ok(i18n::formats(lang)?.time(l.booking.hold_expires_at.with_timezone(&l.details.event.time_zone).time()))
 }
 
+/// What went wrong on the checkout page: about the card typed (shown at the field too), or not.
+enum CheckoutError {
+    Card(String),
+    Page(String),
+}
+
+/// Our own words for Stripe's decline code: Stripe's message is English whatever the page's
+/// language, and lost/stolen/fraud codes must not be told to whoever holds the card.
+pub fn decline_text(lang: Language, decline_code: Option<&str>) -> String {
+    let key = match decline_code {
+        Some(code @ ("insufficient_funds" | "expired_card" | "incorrect_cvc" | "processing_error")) => code,
+        _ => "generic",
+    };
+    i18n::text(lang, &format!("errors.card_declined.{key}"), &[])
+}
+
 async fn render_checkout(
     ctx: &PageCtx<'_>,
     l: &Loaded,
     key: &str,
     status: StatusCode,
-    error: Option<String>,
+    error: Option<CheckoutError>,
     card_number: &str,
 ) -> Result<HttpResponse, PageError> {
+    let (error, card_error) = match error {
+        Some(CheckoutError::Card(m)) => (Some(m), true),
+        Some(CheckoutError::Page(m)) => (Some(m), false),
+        None => (None, false),
+    };
     let lang = ctx.lang;
     let state = ctx.state;
     let b = &l.booking;
     let payable = l.status == BookingStatus::Held;
     let total = money(Cents(b.total_cents), lang);
+    // Stripe.js's declines in our words, by decline code (the script reads them off the form).
+    let declines: Vec<Value> = ["generic", "insufficient_funds", "expired_card", "incorrect_cvc", "processing_error"]
+        .iter()
+        .map(|code| json!({"code": code, "text": decline_text(lang, Some(code))}))
+        .collect();
     let mut body = json!({
         "payable": payable,
         "paid": l.status == BookingStatus::Confirmed,
@@ -157,6 +183,8 @@ async fn render_checkout(
         "test_mode": state.test_cards.is_some(),
         "card_number": card_number,
         "error": error,
+        "card_error": card_error,
+        "declines": declines,
         "publishable_key": "",
         "client_secret": "",
         "return_url": ctx.absolute(&paths::confirmation(&b.reference, key, lang)),
@@ -200,7 +228,7 @@ pub async fn pay(
     let values = FormValues::parse(&body).unwrap_or_default();
     let card = values.get("card_number");
     if csrf::verify(&req, state.settings.secret_key.expose(), values.get(csrf::FIELD)).is_err() {
-        return render_checkout(&ctx, &l, &query.k, StatusCode::FORBIDDEN, Some(i18n::text(lang, "errors.csrf", &[])), card).await;
+        return render_checkout(&ctx, &l, &query.k, StatusCode::FORBIDDEN, Some(CheckoutError::Page(i18n::text(lang, "errors.csrf", &[]))), card).await;
     }
     if l.status != BookingStatus::Held {
         return render_checkout(&ctx, &l, &query.k, StatusCode::CONFLICT, None, card).await;
@@ -210,9 +238,8 @@ pub async fn pay(
             Ok(see_other(paths::confirmation(&l.booking.reference, &query.k, lang)))
         }
         Ok(r) => {
-            let reason = r.decline_message.unwrap_or_default();
-            let msg = i18n::text(lang, "errors.card_declined", &[("reason", &reason)]);
-            render_checkout(&ctx, &l, &query.k, StatusCode::PAYMENT_REQUIRED, Some(msg), card).await
+            let msg = decline_text(lang, r.decline_code.as_deref());
+            render_checkout(&ctx, &l, &query.k, StatusCode::PAYMENT_REQUIRED, Some(CheckoutError::Card(msg)), card).await
         }
         Err(e) if e.detail.code == "invalid_card_number" => {
             render_checkout(
@@ -220,13 +247,13 @@ pub async fn pay(
                 &l,
                 &query.k,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                Some(i18n::text(lang, "errors.invalid_card_number", &[])),
+                Some(CheckoutError::Card(i18n::text(lang, "errors.invalid_card_number", &[]))),
                 card,
             )
             .await
         }
         Err(e) if e.detail.code == "not_payable" => {
-            render_checkout(&ctx, &l, &query.k, StatusCode::CONFLICT, Some(i18n::text(lang, "errors.not_payable", &[])), card).await
+            render_checkout(&ctx, &l, &query.k, StatusCode::CONFLICT, Some(CheckoutError::Page(i18n::text(lang, "errors.not_payable", &[]))), card).await
         }
         Err(e) => Err(PageError::from_api(lang, e)),
     }

@@ -97,6 +97,17 @@ pub fn text(lang: Language, path: &str, vars: &[(&str, &str)]) -> String {
     }
 }
 
+/// A string with `one` / `other` forms under `web`, in the form `n` takes in that language.
+pub fn plural(lang: Language, path: &str, n: i64, vars: &[(&str, &str)]) -> String {
+    match i18n::locale(lang).and_then(|l| l.plural(&format!("web.{path}"), n, &vars)) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, path, "missing locale string");
+            path.to_owned()
+        }
+    }
+}
+
 /// The formats of a language (dates, times, money…) for a page; the error page when the store
 /// cannot be had.
 pub fn formats(lang: Language) -> Result<&'static Locale, PageError> {
@@ -130,6 +141,31 @@ mod tests {
         assert_eq!(seats_left(Language::Fr, 0), "Complet");
         assert_eq!(seats_left(Language::En, 1), "Last seat!");
         assert_eq!(text(Language::Fr, "no.such.key", &[]), "no.such.key");
+    }
+
+    #[test]
+    fn counts_take_their_plural_form() {
+        let unit = |lang, n: i64| plural(lang, "availability.unit", n, &[("capacity", "40")]);
+        assert_eq!(unit(Language::Fr, 0), "place libre sur 40");
+        assert_eq!(unit(Language::Fr, 1), "place libre sur 40");
+        assert_eq!(unit(Language::Fr, 2), "places libres sur 40");
+        // "1 of 40 seats left": the noun follows the capacity in English.
+        assert_eq!(unit(Language::En, 1), "of 40 seats left");
+        assert_eq!(unit(Language::En, 0), "of 40 seats left");
+        let line = |lang, n: i64| plural(lang, "checkout.seats_line", n, &[("quantity", &n.to_string()), ("unit_price", "1 $")]);
+        assert_eq!(line(Language::Fr, 1), "1 place × 1 $");
+        assert_eq!(line(Language::Fr, 2), "2 places × 1 $");
+        assert_eq!(line(Language::En, 1), "1 seat × 1 $");
+        assert_eq!(line(Language::En, 3), "3 seats × 1 $");
+        let left = |lang, n: i64| plural(lang, "errors.not_enough_seats", n, &[("available", &n.to_string())]);
+        assert_eq!(left(Language::Fr, 1), "Il ne reste qu’une place pour cette date.");
+        assert_eq!(left(Language::En, 1), "Only one seat is left for this date.");
+        assert_eq!(left(Language::En, 2), "Only 2 seats are left for this date.");
+        // No "(s)" left anywhere: every count has its forms.
+        for lang in [Language::Fr, Language::En] {
+            let raw = raw_tree(lang).to_string();
+            assert!(!raw.contains("(s)"), "{lang:?} still writes (s)");
+        }
     }
 
     #[test]

@@ -99,9 +99,25 @@ impl Meta {
         }
     }
 
+    /// The title says the page came back with errors, before anything else a screen reader reads.
+    pub fn with_errors(mut self, lang: Language) -> Self {
+        self.title = i18n::text(lang, "common.title_error", &[("title", &self.title)]);
+        self
+    }
+
     pub fn private(mut self) -> Self {
         self.noindex = true;
         self
+    }
+}
+
+/// A page's title with the site's name after it, unless it already carries it (the home page).
+fn full_title(lang: Language, title: &str) -> String {
+    let site = i18n::text(lang, "common.site_name", &[]);
+    if title.contains(&site) {
+        title.to_owned()
+    } else {
+        i18n::text(lang, "common.title_with_site", &[("title", title), ("site", &site)])
     }
 }
 
@@ -202,7 +218,7 @@ fn base_data(
         "t": &*i18n::tree(lang, facts),
         "page": {
             "id": current.map(Page::id),
-            "title": meta.title,
+            "title": full_title(lang, &meta.title),
             "description": meta.description,
             "noindex": meta.noindex,
             "canonical": format!("{base}{path}"),

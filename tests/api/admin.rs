@@ -623,7 +623,7 @@ async fn exports_are_utf8_with_bom_and_quoted() {
     assert_eq!(lines.len(), 2, "only the paid booking: {text}");
     assert!(lines[0].contains("tax_GST,tax_HST,tax_QST,tax_PST,tax_total,total,refunded,net"));
     // Montréal, early-bird 395.00 × 2: GST 39.50, QST 78.80.
-    assert!(lines[1].contains(&format!(",{reference},confirmed,{id},Montréal,QC,Marie Tremblay,marie.tremblay@example.ca,2,395.00,790.00,0.00,39.50,0.00,78.80,0.00,118.30,908.30,0.00,908.30,CAD,pi_")), "{}", lines[1]);
+    assert!(lines[1].contains(&format!(",{reference},confirmed,{id},Montréal,QC,Marie Tremblay,marie.tremblay@example.ca,2,395.00,790.00,0.00,39.50,0.00,78.80,0.00,118.30,908.30,0.00,790.00,CAD,pi_")), "{}", lines[1]);
     // Streaming pages through many rows keeps every line.
     let big = app.db.add_city_event(1200);
     app.db
@@ -662,7 +662,17 @@ async fn the_dashboard_counts_seats_revenue_funnel_and_mails() {
     );
     assert_eq!(line["revenue"]["gross_cents"], 90_060);
     assert_eq!(line["revenue"]["taxes_cents"], 11_060);
-    assert_eq!(line["revenue"]["net_cents"], 90_060);
+    // Net is what the organiser keeps: the taxes are the governments'.
+    assert_eq!(line["revenue"]["net_cents"], 90_060 - 11_060);
+    assert!(d["totals"]["net_cents"].as_i64().unwrap() >= 79_000);
+    // …and the accounting export's net column says the same, to the cent.
+    let (_, _, bytes) = org.text(&app, &format!("/api/v1/admin/exports/bookings.csv?city_event_id={id}")).await;
+    let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    let mut rows = text.split("\r\n").filter(|l| !l.is_empty());
+    let header: Vec<&str> = rows.next().unwrap().split(',').collect();
+    let net = header.iter().position(|h| *h == "net").unwrap();
+    let exported: i64 = rows.map(|r| (r.split(',').nth(net).unwrap().parse::<f64>().unwrap() * 100.0).round() as i64).sum();
+    assert_eq!(exported, line["revenue"]["net_cents"].as_i64().unwrap());
     assert!(line["days_to_go"].as_i64().unwrap() > 0);
     assert_eq!(line["funnel"]["availability_views"], 8);
     assert_eq!((line["funnel"]["bookings_held"].as_i64(), line["funnel"]["bookings_paid"].as_i64()), (Some(2), Some(1)));

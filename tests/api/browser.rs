@@ -70,6 +70,32 @@ async fn browser_books_two_seats_in_french_and_a_second_window_sees_the_count_dr
     b.page("booking-form", |p| p == form_path).await;
     b.find("form#booking-form").await;
 
+    // On a phone: a short header, and what is being bought above the button that buys it.
+    b.c.set_window_size(375, 812).await.unwrap();
+    let layout = b
+        .c
+        .execute(
+            "const top = s => document.querySelector(s).getBoundingClientRect(); \
+             return [top('.site-header').height, top('.summary-card').top, top('#submit-booking').top, document.documentElement.scrollWidth];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let at = |i: usize| layout[i].as_f64().unwrap();
+    assert!(at(0) < 130.0, "the header takes {} px of an 812 px phone screen", at(0));
+    assert!(at(1) < at(2), "the summary (at {} px) comes before the submit button (at {} px)", at(1), at(2));
+    assert!(at(3) <= 400.0, "the page is {} px wide at 375 px", at(3));
+    b.c.set_window_size(1280, 900).await.unwrap();
+
+    // Sent empty: the summary names each field, takes the focus, and the title says so.
+    b.click("button#submit-booking").await;
+    b.visible("#error-summary").await;
+    let focused = b.c.execute("return document.activeElement.id;", vec![]).await.unwrap();
+    assert_eq!(focused.as_str(), Some("error-summary"), "focus moves to the error summary");
+    assert!(b.c.title().await.unwrap().starts_with("Erreur\u{a0}:"), "the title says there are errors");
+    let summary = b.find("#error-summary").await.text().await.unwrap();
+    assert!(summary.contains("Prénom\u{a0}: Ce champ est obligatoire.") && summary.contains("Courriel\u{a0}: Ce champ est obligatoire."), "{summary}");
+
     // The form: the buyer, then two seats, which shows the second attendee's fields.
     b.fill("form#booking-form [name=first_name]", "Marie").await;
     b.fill("form#booking-form [name=last_name]", "Tremblay").await;
@@ -80,9 +106,11 @@ async fn browser_books_two_seats_in_french_and_a_second_window_sees_the_count_dr
     assert_eq!(quantity.prop("value").await.unwrap().as_deref(), Some("1"), "one seat by default");
     assert!(!b.shown("form#booking-form [name=attendee_2_first_name]").await, "a second attendee before asking for two seats");
     quantity.select_by_value("2").await.unwrap();
+    // The buyer is seat 1 unless they untick it, so seat 1 asks for nothing more.
+    assert!(b.find("#buyer_attends").await.is_selected().await.unwrap(), "the buyer attends by default");
+    assert!(!b.shown("form#booking-form [name=attendee_1_first_name]").await, "seat 1's own fields while the buyer takes it");
+    assert!(!b.shown("form#booking-form [data-seat=\"2\"] #buyer_attends").await);
     for (field, value) in [
-        ("attendee_1_first_name", "Marie"),
-        ("attendee_1_last_name", "Tremblay"),
         ("attendee_2_first_name", "Luc"),
         ("attendee_2_last_name", "Roy"),
     ] {

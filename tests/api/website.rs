@@ -473,7 +473,10 @@ async fn booking_paying_with_the_test_card_and_confirmation_without_javascript()
     // A declined card: an error in the page, the booking still held.
     let p = b.post(&checkout, &[("csrf_token", &csrf), ("card_number", "4000 0000 0000 9995")]).await;
     assert_eq!(p.status, 402);
-    assert!(p.body.contains("La carte a été refusée"), "{}", p.body);
+    // Our words for Stripe's decline code, not Stripe's English, tied to the field.
+    assert!(p.body.contains("les fonds ou le crédit disponibles sont insuffisants"), "{}", p.body);
+    assert!(!p.body.contains("insufficient funds"), "{}", p.body);
+    assert!(p.body.contains("aria-describedby=\"card_number-error\"") && p.body.contains("id=\"card_number-error\""), "{}", p.body);
     assert_eq!(app.booking_status(&reference), "held");
     let p = b.post(&checkout, &[("csrf_token", &csrf), ("card_number", "12ab")]).await;
     assert_eq!(p.status, 422);

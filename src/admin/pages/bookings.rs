@@ -7,12 +7,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{after, api_error_page, language, money, render, see_other, text, text_with, toronto, Empty};
+use super::{after, api_error_page, label, language, local_start, money, render, see_other, text, text_with, toronto, Empty};
 use crate::admin::bookings::{self as svc, AttendeeEdit, SearchQuery};
 use crate::admin::city_events as events;
 use crate::admin::session::{AdminForm, AdminSession};
 use crate::domain::url::percent_encode;
-use crate::domain::{BookingStatus, Language, PaymentStatus};
+use crate::domain::{BookingStatus, Language, PaymentStatus, Phone};
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
@@ -20,7 +20,7 @@ async fn event_labels(state: &AppState, lang: Language) -> Result<Vec<(i64, Stri
     Ok(events::list(state)
         .await?
         .into_iter()
-        .map(|e| (e.id, format!("{} {}", e.city_in(lang), &e.local_start[..10]), e.status.to_string()))
+        .map(|e| (e.id, format!("{}, {}", e.city_in(lang), local_start(lang, &e.local_start)), e.status.to_string()))
         .collect())
 }
 
@@ -89,6 +89,9 @@ pub async fn booking(req: HttpRequest, state: web::Data<AppState>, who: AdminSes
     let body = json!({
         "b": b,
         "status_label": status_label(lang, b.status),
+        "phone": Phone::display(&b.buyer_phone),
+        "language_label": label(lang, "languages", &b.language),
+        "experience_label": label(lang, "experience", &b.act_experience),
         "event": labels.iter().find(|l| l.0 == b.city_event_id).map(|l| l.1.clone()).unwrap_or_default(),
         "total": money(b.total_cents, lang),
         "hold_expires": if held { toronto(Some(b.hold_expires_at)) } else { String::new() },
@@ -103,17 +106,53 @@ pub async fn booking(req: HttpRequest, state: web::Data<AppState>, who: AdminSes
         "can_move": (held || confirmed) && !b.buyer_phone.is_empty(),
         "targets": labels.iter().filter(|l| l.0 != b.city_event_id && l.2 == "on_sale").map(|l| json!({"id": l.0, "label": l.1})).collect::<Vec<_>>(),
         "payments": d.payments.iter().map(|p| json!({
-            "payment_intent_id": p.payment_intent_id, "status": p.status, "amount": money(p.amount_cents, lang),
+            "payment_intent_id": p.payment_intent_id, "status": label(lang, "payment_statuses", p.status.as_str()), "amount": money(p.amount_cents, lang),
             "refunded": money(p.amount_refunded_cents, lang), "flag": p.flagged_reason.clone().unwrap_or_default(),
         })).collect::<Vec<_>>(),
         "emails": d.emails.iter().map(|e| json!({
-            "kind": e.kind, "recipient_email": e.recipient_email, "status": e.status, "sent": toronto(e.sent_at),
+            "kind": label(lang, "email_kinds", &e.kind), "recipient_email": e.recipient_email,
+            "status": label(lang, "email_statuses", &e.status.to_string()), "sent": toronto(e.sent_at),
             "opened": toronto(e.opened_at), "clicked": toronto(e.clicked_at), "error": e.last_error.clone().unwrap_or_default(),
         })).collect::<Vec<_>>(),
-        "history": d.history.iter().map(|h| json!({"at": toronto(Some(h.at)), "actor_email": h.actor_email, "action": h.action})).collect::<Vec<_>>(),
+        "history": history(lang, &d),
     });
     let title = text_with(lang, "booking.title", &[("reference", b.reference.as_str())]);
     render(&req, &state, Some(&who), "booking", "bookings", &title, body)
+}
+
+/// Everything that happened to the booking, oldest first: what the buyer and the system did
+/// (booked, paid, mails sent, opened, clicked) and what the organiser did (the audit log).
+fn history(lang: Language, d: &svc::BookingDetail) -> Vec<serde_json::Value> {
+    let b = &d.booking;
+    let (buyer, system) = (text(lang, "labels.timeline.buyer"), text(lang, "labels.timeline.system"));
+    let timeline = |key: &str, vars: &[(&str, &str)]| text_with(lang, &format!("labels.timeline.{key}"), &vars);
+    let mut lines: Vec<(chrono::DateTime<chrono::Utc>, String, String)> = vec![];
+    let seats = i18n_plural(lang, "admin.labels.timeline.created", b.quantity.into(), &[("quantity", &b.quantity.to_string())]);
+    lines.push((b.created_at, buyer.clone(), seats));
+    if let Some(at) = b.confirmed_at {
+        lines.push((at, system.clone(), timeline("paid", &[])));
+    }
+    for e in &d.emails {
+        let kind = label(lang, "email_kinds", &e.kind);
+        if let Some(at) = e.sent_at {
+            lines.push((at, system.clone(), timeline("mail_sent", &[("kind", &kind), ("to", &e.recipient_email)])));
+        }
+        if let Some(at) = e.opened_at {
+            lines.push((at, e.recipient_email.clone(), timeline("mail_opened", &[("kind", &kind)])));
+        }
+        if let Some(at) = e.clicked_at {
+            lines.push((at, e.recipient_email.clone(), timeline("mail_clicked", &[("kind", &kind)])));
+        }
+    }
+    for h in &d.history {
+        lines.push((h.at, h.actor_email.clone(), label(lang, "actions", &h.action)));
+    }
+    lines.sort_by_key(|l| l.0);
+    lines.into_iter().map(|(at, who, what)| json!({"at": toronto(Some(at)), "actor_email": who, "action": what})).collect()
+}
+
+fn i18n_plural(lang: Language, path: &str, n: i64, vars: &[(&str, &str)]) -> String {
+    crate::i18n::locale(lang).and_then(|l| l.plural(path, n, &vars)).unwrap_or_else(|_| path.to_owned())
 }
 
 fn booking_url(reference: &str) -> String {
@@ -159,18 +198,18 @@ pub async fn attendees(
 
 #[derive(Debug, Deserialize)]
 pub struct RefundForm {
+    /// In dollars, as the organiser reads the amounts ("10", "10,50", "10.50 $").
     #[serde(default)]
-    amount_cents: String,
+    amount: String,
 }
 
 #[tracing::instrument(name = "admin.pages.bookings.refund", skip_all)]
 pub async fn refund(state: web::Data<AppState>, who: AdminSession, path: web::Path<String>, f: AdminForm<RefundForm>) -> HttpResponse {
-    let amount = match f.0.amount_cents.trim() {
+    let amount = match f.0.amount.trim() {
         "" => Ok(None),
-        s => s
-            .parse::<i64>()
-            .map(Some)
-            .map_err(|_| ApiError::unprocessable("invalid_amount", "amount_cents", "Give a whole number of cents.")),
+        s => crate::domain::Cents::parse_dollars(s)
+            .map(|c| Some(c.0))
+            .ok_or_else(|| ApiError::unprocessable("invalid_amount", "amount", "Give an amount in dollars, such as 25,00.")),
     };
     let result = match amount {
         Ok(a) => svc::refund(&state, &who, &path, a).await.map(|_| ()),

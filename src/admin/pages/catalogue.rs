@@ -252,7 +252,7 @@ async fn choices(state: &AppState, lang: Language, kind: Kind, name: &str) -> Re
                 events::list(state)
                     .await?
                     .into_iter()
-                    .map(|e| (e.id.to_string(), format!("{} — {}", e.city_in(lang), e.local_start.replace('T', " ")))),
+                    .map(|e| (e.id.to_string(), format!("{} — {}", e.city_in(lang), super::local_start(lang, &e.local_start)))),
             )
             .collect(),
         _ => Vec::new(),
@@ -513,7 +513,7 @@ pub async fn overview(req: HttpRequest, state: web::Data<AppState>, who: AdminSe
         cities.iter().find(|c| c.id == id).map(|c| if fr { c.fields.name_fr.clone() } else { c.fields.name_en.clone() }).unwrap_or_default()
     };
     let date_name = |id: Option<i64>| match id.and_then(|id| dates.iter().find(|d| d.id == id)) {
-        Some(d) => format!("{} — {}", d.city_in(lang), d.local_start.replace('T', " ")),
+        Some(d) => format!("{} — {}", d.city_in(lang), super::local_start(lang, &d.local_start)),
         None => text(lang, "catalogue.promo_codes.all_dates"),
     };
     let body = json!({

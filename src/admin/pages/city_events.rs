@@ -88,6 +88,7 @@ pub async fn city_events(req: HttpRequest, state: web::Data<AppState>, who: Admi
             let mut v = serde_json::to_value(e).unwrap_or_default();
             v["city"] = json!(e.city_in(lang));
             v["status_label"] = json!(text(lang, &format!("city_events.statuses.{}", e.status)));
+            v["local_start"] = json!(super::local_start(lang, &e.local_start));
             v
         }).collect::<Vec<_>>(),
         "venues": venues.iter().map(|v| {
@@ -160,7 +161,7 @@ pub async fn city_event(req: HttpRequest, state: web::Data<AppState>, who: Admin
             "expires": w.offer_expires_at.map(|t| local(t, tz)).unwrap_or_default(), "waiting": w.state == "waiting",
         })).collect::<Vec<_>>(),
     });
-    let title = format!("{} — {}", e.city_in(lang), e.local_start.replace('T', " "));
+    let title = format!("{} — {}", e.city_in(lang), super::local_start(lang, &e.local_start));
     render(&req, &state, Some(&who), "city_event", "city_events", &title, body)
 }
 

@@ -214,6 +214,21 @@ fn local(at: DateTime<Utc>, tz: Tz) -> String {
     at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
 }
 
+/// A city event's local start as the organiser reads it ("vendredi 16 avril 2027, 9 h 00"),
+/// from the `2027-04-16T09:00` the forms and the API use.
+fn local_start(lang: Language, raw: &str) -> String {
+    match (chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M"), i18n::locale(lang)) {
+        (Ok(at), Ok(l)) => format!("{}, {}", l.date(at.date()), l.time(at.time())),
+        _ => raw.to_owned(),
+    }
+}
+
+/// A stored code's word under `admin.labels.<group>` (`languages.fr` → "Français"); the code
+/// itself when there is none.
+fn label(lang: Language, group: &str, code: &str) -> String {
+    i18n::locale(lang).and_then(|l| l.text(&format!("admin.labels.{group}.{}", code.replace('.', "_")), &())).unwrap_or_else(|_| code.to_owned())
+}
+
 /// Times that belong to no city event (bookings made, mails sent, the audit log) are shown in
 /// the organiser's zone.
 fn toronto(at: Option<DateTime<Utc>>) -> String {

@@ -28,12 +28,6 @@ pub struct EventFigures {
     #[diesel(sql_type = Int4)]
     pub sold: i32,
     #[diesel(sql_type = BigInt)]
-    pub gross_cents: i64,
-    #[diesel(sql_type = BigInt)]
-    pub tax_cents: i64,
-    #[diesel(sql_type = BigInt)]
-    pub refunded_cents: i64,
-    #[diesel(sql_type = BigInt)]
     pub views: i64,
     #[diesel(sql_type = BigInt)]
     pub bookings_held: i64,
@@ -44,21 +38,15 @@ pub struct EventFigures {
 }
 
 pub async fn event_figures(conn: &mut AsyncPgConnection) -> QueryResult<Vec<EventFigures>> {
-    // A moved booking's payment follows it: revenue is counted once, where the payment is now.
+    // Revenue is not here: it is summed from the accounting export's own rows (admin::dashboard).
     diesel::sql_query(
         "SELECT ce.id, c.name_en AS city_en, c.name_fr AS city_fr, ce.status, ce.starts_at, ce.time_zone, ce.capacity,
                 ce.seats_held AS held, ce.seats_sold AS sold,
-                COALESCE(rev.gross, 0)::int8 AS gross_cents, COALESCE(rev.tax, 0)::int8 AS tax_cents,
-                COALESCE(pay.refunded, 0)::int8 AS refunded_cents,
                 COALESCE(v.views, 0)::int8 AS views,
                 COALESCE(f.held, 0)::int8 AS bookings_held, COALESCE(f.paid, 0)::int8 AS bookings_paid,
                 COALESCE(w.n, 0)::int8 AS waiting
          FROM city_events ce
          JOIN cities c ON c.id = ce.city_id
-         LEFT JOIN (SELECT city_event_id, sum(total_cents) AS gross, sum(tax_cents) AS tax FROM bookings
-                    WHERE status IN ('confirmed', 'refunded') GROUP BY city_event_id) rev ON rev.city_event_id = ce.id
-         LEFT JOIN (SELECT b.city_event_id, sum(p.amount_refunded_cents) AS refunded FROM payments p JOIN bookings b ON b.id = p.booking_id
-                    GROUP BY b.city_event_id) pay ON pay.city_event_id = ce.id
          LEFT JOIN (SELECT city_event_id, sum(views) AS views FROM availability_views GROUP BY city_event_id) v ON v.city_event_id = ce.id
          LEFT JOIN (SELECT city_event_id, count(*) AS held, count(*) FILTER (WHERE confirmed_at IS NOT NULL) AS paid FROM bookings
                     WHERE moved_from IS NULL GROUP BY city_event_id) f ON f.city_event_id = ce.id
