@@ -208,13 +208,22 @@ pub async fn for_date(conn: &mut AsyncPgConnection, masterclass_id: i64, venue_i
 
 /// A masterclass's title and presenter.
 pub async fn masterclass(conn: &mut AsyncPgConnection, masterclass_id: i64) -> QueryResult<Option<MasterclassFacts>> {
-    let row: Option<(String, String, String)> = masterclass_events::table
+    let row: Option<(String, String, String, String)> = masterclass_events::table
         .find(masterclass_id)
-        .select((masterclass_events::title_en, masterclass_events::title_fr, masterclass_events::presenter))
+        .select((
+            masterclass_events::title_en,
+            masterclass_events::title_fr,
+            masterclass_events::presenter,
+            masterclass_events::presenter_photo_url,
+        ))
         .first(conn)
         .await
         .optional()?;
-    Ok(row.map(|(en, fr, presenter)| MasterclassFacts { title: Bilingual::new(en, fr), presenter }))
+    Ok(row.map(|(en, fr, presenter, presenter_photo_url)| MasterclassFacts {
+        title: Bilingual::new(en, fr),
+        presenter,
+        presenter_photo_url,
+    }))
 }
 
 /// The date the site's general pages speak of: the next one on sale (its masterclass, start,

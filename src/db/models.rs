@@ -20,6 +20,7 @@ pub struct MasterclassEventRow {
     pub summary_en: String,
     pub summary_fr: String,
     pub presenter: String,
+    pub presenter_photo_url: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

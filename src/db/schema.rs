@@ -150,6 +150,7 @@ diesel::table! {
         name_change_days -> Int4,
         resources_days -> Int4,
         certificate_days -> Int4,
+        presenter_photo_url -> Text,
     }
 }
 

@@ -63,6 +63,11 @@ impl SiteFacts {
         self.masterclasses.get(&masterclass_id).map_or(&[], |m| m.1.as_slice())
     }
 
+    /// The featured masterclass's own facts (title, presenter, photo); defaults on an empty catalogue.
+    pub fn featured_masterclass(&self) -> MasterclassFacts {
+        self.featured.and_then(|id| self.masterclasses.get(&id)).map(|m| m.2.clone()).unwrap_or_default()
+    }
+
     /// The featured masterclass's policies and programme (defaults on an empty catalogue).
     pub fn featured_policies(&self) -> Policies {
         self.featured.map(|id| self.policies(id)).unwrap_or_default()

@@ -43,6 +43,8 @@ pub struct Organiser {
 pub struct MasterclassFacts {
     pub title: Bilingual,
     pub presenter: String,
+    /// Empty: the presenter page shows no photo.
+    pub presenter_photo_url: String,
 }
 
 /// A masterclass's promises, in whole days (and its continuing-education hours).

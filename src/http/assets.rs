@@ -25,7 +25,6 @@ const FILES: &[(&str, &[u8], &str)] = &[
     ("site.js", include_bytes!("../../static/site.js"), "text/javascript; charset=utf-8"),
     ("analytics.js", include_bytes!("../../static/analytics.js"), "text/javascript; charset=utf-8"),
     ("stripe-checkout.js", include_bytes!("../../static/stripe-checkout.js"), "text/javascript; charset=utf-8"),
-    ("russ-harris.svg", include_bytes!("../../static/russ-harris.svg"), "image/svg+xml"),
     ("favicon.svg", include_bytes!("../../static/favicon.svg"), "image/svg+xml"),
     ("check-in.js", include_bytes!("../../static/check-in.js"), "text/javascript; charset=utf-8"),
     ("resources-upload.js", include_bytes!("../../static/resources-upload.js"), "text/javascript; charset=utf-8"),

@@ -23,7 +23,9 @@ impl SecurityPolicy {
         let mut script = vec!["'self'"];
         let mut connect = vec!["'self'"];
         let mut frame = vec!["'none'"];
-        let mut img = vec!["'self'", "data:"];
+        // `https:`: the presenter's photo is an address the organiser sets in the back office,
+        // on whatever host holds it; scripts stay locked to our own.
+        let mut img = vec!["'self'", "data:", "https:"];
         if real_stripe {
             script.push("https://js.stripe.com");
             connect.push("https://api.stripe.com");

@@ -296,7 +296,11 @@ pub async fn static_page(req: HttpRequest, state: web::Data<AppState>, page: Pag
             let body = json!({"timeline": timeline(&facts, lang)?});
             ctx.ok(page.id(), Some(page), meta, body)
         }
-        Page::About | Page::Testimonials | Page::Faq => ctx.ok(page.id(), Some(page), meta, json!({})),
+        Page::About => {
+            let photo = state.facts.get().featured_masterclass().presenter_photo_url;
+            ctx.ok(page.id(), Some(page), meta, json!({"photo": if photo.is_empty() { Value::Null } else { json!(photo) }}))
+        }
+        Page::Testimonials | Page::Faq => ctx.ok(page.id(), Some(page), meta, json!({})),
         _ => {
             let t = i18n::tree(lang, &state.facts.get()).get(page.id()).cloned().unwrap_or(Value::Null);
             let paragraphs = t.get("text").map(|p| json!([p])).unwrap_or_else(|| json!([]));

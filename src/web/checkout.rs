@@ -140,10 +140,8 @@ enum CheckoutError {
 /// Our own words for Stripe's decline code: Stripe's message is English whatever the page's
 /// language, and lost/stolen/fraud codes must not be told to whoever holds the card.
 pub fn decline_text(lang: Language, decline_code: Option<&str>) -> String {
-    let key = match decline_code {
-        Some(code @ ("insufficient_funds" | "expired_card" | "incorrect_cvc" | "processing_error")) => code,
-        _ => "generic",
-    };
+    let ours = ["insufficient_funds", "expired_card", "incorrect_cvc", "processing_error"];
+    let key = decline_code.filter(|code| ours.contains(code)).unwrap_or("generic");
     i18n::text(lang, &format!("errors.card_declined.{key}"), &[])
 }
 
@@ -228,7 +226,15 @@ pub async fn pay(
     let values = FormValues::parse(&body).unwrap_or_default();
     let card = values.get("card_number");
     if csrf::verify(&req, state.settings.secret_key.expose(), values.get(csrf::FIELD)).is_err() {
-        return render_checkout(&ctx, &l, &query.k, StatusCode::FORBIDDEN, Some(CheckoutError::Page(i18n::text(lang, "errors.csrf", &[]))), card).await;
+        return render_checkout(
+            &ctx,
+            &l,
+            &query.k,
+            StatusCode::FORBIDDEN,
+            Some(CheckoutError::Page(i18n::text(lang, "errors.csrf", &[]))),
+            card,
+        )
+        .await;
     }
     if l.status != BookingStatus::Held {
         return render_checkout(&ctx, &l, &query.k, StatusCode::CONFLICT, None, card).await;
@@ -253,7 +259,15 @@ pub async fn pay(
             .await
         }
         Err(e) if e.detail.code == "not_payable" => {
-            render_checkout(&ctx, &l, &query.k, StatusCode::CONFLICT, Some(CheckoutError::Page(i18n::text(lang, "errors.not_payable", &[]))), card).await
+            render_checkout(
+                &ctx,
+                &l,
+                &query.k,
+                StatusCode::CONFLICT,
+                Some(CheckoutError::Page(i18n::text(lang, "errors.not_payable", &[]))),
+                card,
+            )
+            .await
         }
         Err(e) => Err(PageError::from_api(lang, e)),
     }
@@ -286,6 +300,21 @@ pub async fn confirmation(
         "pending": l.status == BookingStatus::Held,
         "failed": false,
         "status_url": format!("/{}/confirmation/{}/status?k={}", lang.as_str(), b.reference, query.k),
+        // GA4's e-commerce `purchase` (sent by analytics.js only with consent): the reference as
+        // transaction id, the value before taxes, the taxes apart, in CAD.
+        "purchase": if l.status == BookingStatus::Confirmed {
+            json!({
+                "id": b.reference,
+                "value": Cents(b.total_cents - b.tax_cents).as_dollars(),
+                "tax": Cents(b.tax_cents).as_dollars(),
+                "item_id": l.details.city.slug,
+                "item_name": format!("{} {}", city_name(&l.details, lang), l.details.event.starts_at.with_timezone(&l.details.event.time_zone).format("%Y-%m-%d")),
+                "price": Cents(b.unit_price_cents).as_dollars(),
+                "quantity": b.quantity,
+            })
+        } else {
+            Value::Null
+        },
         "confirmed_text": i18n::text(lang, "confirmation.confirmed_text", &[("email", &b.buyer_email)]),
         "closed_text": i18n::text(lang, "confirmation.closed_text", &[("status", &status_label)]),
         "attendees": attendees,

@@ -239,7 +239,6 @@ fn base_data(
             "analytics": site.assets.url("analytics.js"),
             "stripe": site.assets.url("stripe-checkout.js"),
             "favicon": site.assets.url("favicon.svg"),
-            "portrait": site.assets.url("russ-harris.svg"),
         },
         "csrf": csrf,
         "consent": {

@@ -94,7 +94,10 @@ async fn browser_books_two_seats_in_french_and_a_second_window_sees_the_count_dr
     assert_eq!(focused.as_str(), Some("error-summary"), "focus moves to the error summary");
     assert!(b.c.title().await.unwrap().starts_with("Erreur\u{a0}:"), "the title says there are errors");
     let summary = b.find("#error-summary").await.text().await.unwrap();
-    assert!(summary.contains("Prénom\u{a0}: Ce champ est obligatoire.") && summary.contains("Courriel\u{a0}: Ce champ est obligatoire."), "{summary}");
+    assert!(
+        summary.contains("Prénom\u{a0}: Ce champ est obligatoire.") && summary.contains("Courriel\u{a0}: Ce champ est obligatoire."),
+        "{summary}"
+    );
 
     // The form: the buyer, then two seats, which shows the second attendee's fields.
     b.fill("form#booking-form [name=first_name]", "Marie").await;
@@ -110,10 +113,7 @@ async fn browser_books_two_seats_in_french_and_a_second_window_sees_the_count_dr
     assert!(b.find("#buyer_attends").await.is_selected().await.unwrap(), "the buyer attends by default");
     assert!(!b.shown("form#booking-form [name=attendee_1_first_name]").await, "seat 1's own fields while the buyer takes it");
     assert!(!b.shown("form#booking-form [data-seat=\"2\"] #buyer_attends").await);
-    for (field, value) in [
-        ("attendee_2_first_name", "Luc"),
-        ("attendee_2_last_name", "Roy"),
-    ] {
+    for (field, value) in [("attendee_2_first_name", "Luc"), ("attendee_2_last_name", "Roy")] {
         b.visible(&format!("form#booking-form [name={field}]")).await;
         b.fill(&format!("form#booking-form [name={field}]"), value).await;
     }

@@ -64,11 +64,12 @@ async fn city_names_follow_the_language_in_the_back_office_and_on_badges() {
     let app = spawn_app().await;
     let org = login(&app).await;
     let id = app.city_event_of("quebec");
+    let mut references = vec![];
     for (lang, name) in [("en", "Jean"), ("fr", "Julie")] {
         let mut body = booking_body(id, 1);
         body["language"] = json!(lang);
         body["attendees"] = json!([{"first_name": name, "last_name": "Roy"}]);
-        app.booked_and_paid(&body).await;
+        references.push(app.booked_and_paid(&body).await);
     }
 
     let html = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
@@ -84,7 +85,7 @@ async fn city_names_follow_the_language_in_the_back_office_and_on_badges() {
     let (_, _, one) = org.text(&app, &format!("/admin/city-events/{id}?lang=en")).await;
     assert!(html(one).contains("Québec City — "), "the city event's page title");
     let (_, _, bookings) = org.text(&app, "/admin/bookings?lang=en").await;
-    assert!(html(bookings).contains("Québec City 2027-04-19"), "the bookings' city-event labels");
+    assert!(html(bookings).contains("Québec City, Monday, April 19, 2027"), "the bookings' city-event labels");
 
     // The back office's statuses are words of its language too.
     let (_, _, fr) = org.text(&app, "/admin/bookings?lang=fr").await;
@@ -98,4 +99,28 @@ async fn city_names_follow_the_language_in_the_back_office_and_on_badges() {
     let badges = html(badges);
     assert!(badges.contains("Jean,Roy,Québec City,2027-04-19\r\n"), "an English booking's badge: {badges}");
     assert!(badges.contains("Julie,Roy,Québec,2027-04-19\r\n"), "a French booking's badge: {badges}");
+
+    // One booking as the organiser reads it: words, not codes; a phone as written; local dates;
+    // and what happened to it, a paid booking's history included.
+    let (_, _, page) = org.text(&app, &format!("/admin/bookings/{}?lang=fr", references[1])).await;
+    let page = html(page);
+    for (what, expected) in [
+        ("the language", "<dd>Français</dd>"),
+        ("the experience", "<dd>Débutante ou débutant</dd>"),
+        ("the phone", ">514 555-0199</a>"),
+        ("the city event", "Québec, lundi 19 avril 2027, 9\u{a0}h\u{a0}00"),
+        ("the payment's status", "<td>réussi</td>"),
+        ("the mail's kind", "<td>Confirmation</td>"),
+        ("booked", "Réservation faite sur le site (1 place retenue)"),
+        ("paid", "Paiement reçu\u{a0}: réservation confirmée"),
+        ("the refund in dollars", "Montant à rembourser en dollars"),
+    ] {
+        assert!(page.contains(expected), "{what}: {expected:?} in {page}");
+    }
+    assert!(!page.contains("<dd>fr</dd>") && !page.contains("<dd>beginner</dd>") && !page.contains("+15145550199<"), "{page}");
+    let (_, _, list) = org.text(&app, "/admin/city-events?lang=fr").await;
+    assert!(!html(list).contains("2027-04-19T"), "no raw ISO start times");
+    let (_, _, dashboard) = org.text(&app, "/admin?lang=fr").await;
+    let dashboard = html(dashboard);
+    assert!(dashboard.contains("Taux d’ouverture") && dashboard.contains("lundi 19 avril 2027"), "{dashboard}");
 }

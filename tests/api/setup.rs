@@ -157,6 +157,14 @@ async fn bad_catalogue_input_names_its_field_and_writes_nothing() {
         ),
         (
             "POST",
+            "/api/v1/admin/masterclasses",
+            json!({"slug": "autre", "title_en": "T", "title_fr": "T", "presenter": "P", "presenter_photo_url": "javascript:alert(1)"}),
+            422,
+            "invalid_url",
+            "presenter_photo_url",
+        ),
+        (
+            "POST",
             "/api/v1/admin/cities",
             json!({"slug": "gatineau", "name_en": "Gatineau", "name_fr": "Gatineau", "province": "XX", "code": "GAT"}),
             422,
@@ -287,4 +295,26 @@ async fn a_tax_edit_prices_the_next_hold_at_once() {
     let unit = app.db.scalar(&format!("SELECT subtotal_cents FROM bookings WHERE reference = '{reference}'"));
     let tax = app.db.scalar(&format!("SELECT tax_cents FROM bookings WHERE reference = '{reference}'"));
     assert_eq!(tax, (unit * 5 + 50) / 100 + unit / 10, "GST 5 % and the new QST 10 %");
+}
+
+#[actix_web::test]
+async fn the_presenter_page_shows_the_photo_the_organiser_set_and_no_placeholder() {
+    let app = spawn_app().await;
+    let org = login(&app).await;
+    let page = |app: &TestApp| {
+        let url = app.url("/fr/russ-harris");
+        let client = app.client.clone();
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    // No photo set: no picture at all, not a silhouette.
+    let before = page(&app).await;
+    assert!(!before.contains("class=\"portrait\"") && !before.contains(".svg\" alt"), "{before}");
+    let id = app.db.scalar("SELECT min(id) FROM masterclass_events");
+    let (_, mut m) = org.get(&app, &format!("/api/v1/admin/masterclasses/{id}")).await;
+    m.as_object_mut().unwrap().remove("id");
+    m["presenter_photo_url"] = json!("https://photos.example.org/russ-harris.jpg");
+    let (s, saved) = org.call(&app, "PUT", &format!("/api/v1/admin/masterclasses/{id}"), Some(m)).await;
+    assert_eq!(s, 200, "{saved}");
+    let after = page(&app).await;
+    assert!(after.contains("<img class=\"portrait\" src=\"https://photos.example.org/russ-harris.jpg\""), "{after}");
 }

@@ -493,6 +493,16 @@ async fn booking_paying_with_the_test_card_and_confirmation_without_javascript()
     assert!(page.body.contains(&format!("id=\"booking-reference\">{reference}<")));
     assert!(page.body.contains("Luc Gagnon"));
     assert!(page.body.contains("data-track-event=\"payment_completed\""));
+    // GA4's purchase: the reference as transaction id, 2 × 395 $ before taxes, the taxes apart.
+    for attribute in [
+        format!("data-purchase-id=\"{reference}\""),
+        "data-purchase-value=\"790.00\"".to_owned(),
+        "data-purchase-tax=\"118.30\"".to_owned(),
+        "data-purchase-currency=\"CAD\"".to_owned(),
+        "data-purchase-quantity=\"2\"".to_owned(),
+    ] {
+        assert!(page.body.contains(&attribute), "{attribute}");
+    }
     assert_eq!(app.booking_status(&reference), "confirmed");
     assert_eq!(app.availability(id).await["available"], 298);
 

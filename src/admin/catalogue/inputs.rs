@@ -60,6 +60,10 @@ pub struct MasterclassInput {
     pub summary_fr: String,
     #[schema(example = "Dr Russ Harris")]
     pub presenter: String,
+    /// An `https://` address of the presenter's photo for the presenter page; empty: no photo.
+    #[serde(default)]
+    #[schema(example = "https://example.org/russ-harris.jpg", max_length = 500)]
+    pub presenter_photo_url: String,
 }
 
 impl MasterclassInput {
@@ -71,6 +75,7 @@ impl MasterclassInput {
             summary_en: words(&self.summary_en, "summary_en", 2000, false)?,
             summary_fr: words(&self.summary_fr, "summary_fr", 2000, false)?,
             presenter: words(&self.presenter, "presenter", 200, true)?,
+            presenter_photo_url: photo_url(&self.presenter_photo_url)?,
         })
     }
 
@@ -82,8 +87,28 @@ impl MasterclassInput {
             summary_en: m.summary_en.clone(),
             summary_fr: m.summary_fr.clone(),
             presenter: m.presenter.clone(),
+            presenter_photo_url: m.presenter_photo_url.clone(),
         }
     }
+}
+
+/// An image address a page may load: `https://` only (the site is served over https, and a
+/// `javascript:` or `data:` address is no photo), no spaces or quotes, or nothing.
+fn photo_url(raw: &str) -> Result<String, InvalidInput> {
+    let url = raw.trim();
+    if url.is_empty() {
+        return Ok(String::new());
+    }
+    let bad = || InvalidInput::new("invalid_url", "presenter_photo_url", "Give an https:// address of an image, or nothing.");
+    let host = url.strip_prefix("https://").ok_or_else(bad)?;
+    if url.len() > 500
+        || host.is_empty()
+        || host.starts_with('/')
+        || url.chars().any(|c| c.is_whitespace() || c.is_control() || "\"'<>`".contains(c))
+    {
+        return Err(bad());
+    }
+    Ok(url.to_owned())
 }
 
 /// A city: its names, province (which sets the taxes) and the three letters of its references.

@@ -130,6 +130,7 @@ const MASTERCLASS: &[Field] = &[
     f("summary_fr", LongText, false),
     f("summary_en", LongText, false),
     f("presenter", Text, true),
+    f("presenter_photo_url", Text, false),
 ];
 const CITY: &[Field] = &[
     f("name_fr", Text, true),

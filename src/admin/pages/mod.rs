@@ -226,7 +226,9 @@ fn local_start(lang: Language, raw: &str) -> String {
 /// A stored code's word under `admin.labels.<group>` (`languages.fr` → "Français"); the code
 /// itself when there is none.
 fn label(lang: Language, group: &str, code: &str) -> String {
-    i18n::locale(lang).and_then(|l| l.text(&format!("admin.labels.{group}.{}", code.replace('.', "_")), &())).unwrap_or_else(|_| code.to_owned())
+    i18n::locale(lang)
+        .and_then(|l| l.text(&format!("admin.labels.{group}.{}", code.replace('.', "_")), &()))
+        .unwrap_or_else(|_| code.to_owned())
 }
 
 /// Times that belong to no city event (bookings made, mails sent, the audit log) are shown in

@@ -16,6 +16,7 @@ pub struct MasterclassFields {
     pub summary_en: String,
     pub summary_fr: String,
     pub presenter: String,
+    pub presenter_photo_url: String,
 }
 
 #[derive(Debug, Clone, Insertable, AsChangeset)]

@@ -183,6 +183,7 @@ fn sample_facts() -> DateFacts {
                 "L’ACT en toute simplicité : une journée de classe de maître avec le Dr Russ Harris",
             ),
             presenter: "Dr Russ Harris".into(),
+            presenter_photo_url: String::new(),
         },
         policies: Policies::default(),
         programme: vec![

@@ -1,0 +1,1 @@
+ALTER TABLE masterclass_events DROP COLUMN presenter_photo_url;
