@@ -258,6 +258,7 @@ pub async fn remove_waiting(state: web::Data<AppState>, who: AdminSession, path:
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SheetQuery {
     /// `badges` or `checkin` (default).
     pub sheet: Option<AttendeeSheet>,
@@ -277,6 +278,7 @@ pub async fn attendees_csv(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AccountingQuery {
     /// One city event; all of them when left out.
     pub city_event_id: Option<i64>,

@@ -201,6 +201,7 @@ pub struct BookingDetail {
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// A reference, an e-mail address, or part of a name (buyer or attendee).
     pub q: Option<String>,

@@ -230,6 +230,7 @@ pub async fn get_counts(state: web::Data<AppState>, _who: AdminSession, path: we
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// Part of a name or booking reference.
     pub q: String,

@@ -75,6 +75,7 @@ pub fn stored_path(dir: &Path, sha256: &str) -> PathBuf {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadQuery {
     /// What attendees read ("Cahier du participant").
     pub title: String,

@@ -77,6 +77,7 @@ pub fn created(request: &BookingRequest, receipt: &HoldReceipt) -> HttpResponse 
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EmailQuery {
     /// The buyer's e-mail address: the proof of ownership.
     pub email: String,

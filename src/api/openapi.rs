@@ -54,10 +54,49 @@ impl Modify for CommonResponses {
                 if webhook {
                     add("413", "payload_too_large: the body is larger than the webhook's limit");
                 }
+                let query = op.parameters.iter().flatten().any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query));
+                if query {
+                    add("422", "invalid_query: a query parameter does not parse (an unknown word, a number out of range)");
+                }
+                if path.contains('{') {
+                    // Any path parameter: an unknown id or reference, or one that does not parse
+                    // (an id past i64) is "nothing at this address".
+                    add("404", "not_found (or the resource's own *_not_found): nothing has this id or reference");
+                }
                 if path != "/health" {
                     add("500", "internal_error: a bug, logged with the request id");
                     add("503", "temporarily_unavailable: the database is briefly unavailable; see Retry-After");
                 }
+            }
+        }
+    }
+}
+
+/// A stored record is its input plus `id` (`#[serde(flatten)]`, drawn as `allOf`), but the input
+/// refuses unknown fields (`additionalProperties: false`), which would refuse the `id` of every
+/// real answer: inside an `allOf`, the parts are inlined without that restriction.
+pub fn open_flattened_parts(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{RefOr, Schema};
+    let Some(components) = openapi.components.as_mut() else { return };
+    let closed = |s: &Schema| matches!(s, Schema::Object(o) if o.additional_properties.is_some());
+    let lookup = components.schemas.clone();
+    for schema in components.schemas.values_mut() {
+        let RefOr::T(Schema::AllOf(all)) = schema else { continue };
+        for part in all.items.iter_mut() {
+            let inlined = match part {
+                RefOr::Ref(r) => {
+                    let name = r.ref_location.rsplit('/').next().unwrap_or_default();
+                    match lookup.get(name) {
+                        Some(RefOr::T(s)) if closed(s) => Some(s.clone()),
+                        _ => None,
+                    }
+                }
+                RefOr::T(s) if closed(s) => Some(s.clone()),
+                RefOr::T(_) => None,
+            };
+            if let Some(Schema::Object(mut o)) = inlined {
+                o.additional_properties = None;
+                *part = RefOr::T(Schema::Object(o));
             }
         }
     }

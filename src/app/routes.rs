@@ -58,5 +58,6 @@ pub fn openapi_document() -> Document {
     doc.merge(<crate::admin::resources::ResourcesApiDoc as OpenApi>::openapi());
     // Again over the merged document, so the back office's routes are completed too.
     CommonResponses.modify(&mut doc);
+    crate::api::openapi::open_flattened_parts(&mut doc);
     Document(doc)
 }
