@@ -283,11 +283,14 @@ async fn drawn(
             Shape::Local => ("datetime-local", ""),
             _ => ("text", ""),
         };
-        let hint = text(lang, &format!("catalogue.{}.hints.{}", kind.key(), field.name));
+        // Most fields have no hint: look it up without the missing-string error a label would log.
+        let hint = crate::i18n::locale(lang)
+            .and_then(|l| l.text(&format!("admin.catalogue.{}.hints.{}", kind.key(), field.name), &()))
+            .unwrap_or_default();
         out.push(json!({
             "name": field.name,
             "label": field_label(lang, kind, field.name),
-            "hint": if hint.starts_with("catalogue.") { String::new() } else { hint },
+            "hint": hint,
             "value": value,
             "checked": !value.is_empty() && value != "false",
             "required": field.required,
