@@ -145,6 +145,7 @@ async fn every_page_renders_in_both_languages_with_its_pair_and_no_missing_words
             assert!(p.body.contains("class=\"skip-link\""), "{path}: skip link");
             let title = p.body.split("<title>").nth(1).and_then(|t| t.split("</title>").next()).unwrap_or_default();
             assert!(title.len() > 3, "{path}: title");
+            assert!(title.contains("ACT Canada 2027"), "{path}: the site's name in the title {title:?}");
             assert!(p.body.contains("<meta name=\"description\" content=\""), "{path}: description");
             assert!(p.body.contains(&format!("<link rel=\"canonical\" href=\"http://127.0.0.1:8080{path}\">")), "{path}: canonical");
             assert!(p.body.contains(&format!("hreflang=\"{lang}-CA\" href=\"http://127.0.0.1:8080{path}\"")), "{path}: hreflang self");
