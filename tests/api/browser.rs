@@ -95,7 +95,10 @@ async fn browser_books_two_seats_in_french_and_a_second_window_sees_the_count_dr
     assert!(b.c.title().await.unwrap().replace('\u{a0}', " ").starts_with("Erreur :"), "the title says there are errors");
     // WebDriver reads a no-break space as a space.
     let summary = b.find("#error-summary").await.text().await.unwrap().replace('\u{a0}', " ");
-    assert!(summary.contains("Prénom : Ce champ est obligatoire.") && summary.contains("Courriel : Ce champ est obligatoire."), "{summary}");
+    assert!(
+        summary.contains("Prénom : Ce champ est obligatoire.") && summary.contains("Courriel : Ce champ est obligatoire."),
+        "{summary}"
+    );
 
     // The form: the buyer, then two seats, which shows the second attendee's fields.
     b.fill("form#booking-form [name=first_name]", "Marie").await;

@@ -212,6 +212,17 @@ async fn an_organiser_sets_up_a_tour_from_nothing_in_the_back_office_and_a_buyer
     assert!(eventually(Duration::from_secs(20), async || app.booking_status(&reference) == "refunded").await);
     assert_eq!(app.db.scalar("SELECT count(*) FROM email_campaigns WHERE kind = 'date_cancelled'"), 1);
 
+    // On a phone (375 px) the back office stays 375 px wide: the navigation wraps and each table
+    // scrolls in its own box instead of widening (or cutting) the page.
+    b.c.set_window_size(375, 812).await.unwrap();
+    for page in ["/admin".to_owned(), format!("/admin/bookings/{reference}"), "/admin/city-events".to_owned()] {
+        b.goto(&page).await;
+        b.page("phone", |p| p == page).await;
+        let width = b.c.execute("return document.documentElement.scrollWidth;", vec![]).await.unwrap();
+        let viewport = b.c.execute("return window.innerWidth;", vec![]).await.unwrap();
+        assert!(width.as_f64().unwrap() <= viewport.as_f64().unwrap(), "{page} is {width} px wide in a {viewport} px window");
+    }
+
     let errors: Vec<String> = b.console_errors().await.into_iter().filter(|e| !e.contains("status of 422")).collect();
     assert!(errors.is_empty(), "console errors: {errors:?}");
     b.c.clone().close().await.unwrap();
