@@ -8,6 +8,10 @@
 //!   sellout  200 seats; 5,000 clients, one POST each (quantity 1), all released together: time to
 //!            sell out, exactly 200 sold, refusal latency.
 //!   mixed    256 clients, 90 % GET availability / 10 % POST hold: reads/s, holds/s, latencies.
+//!   pages    wrk against the availability read, the landing page, a city page, the booking form
+//!            and /health, with the page cache off then on (`support/pages.rs`).
+//!   sse      10,000 live-seat streams open while holds run: memory per stream, commit → last
+//!            stream delay (`support/sse.rs`; the server runs as its own process there).
 //! After every run the database is checked (never above capacity, counters = rows, every 201's
 //! reference stored, nothing stored that was not acknowledged).
 //!
@@ -18,7 +22,8 @@
 //!
 //! Environment: `BENCH_QUICK=1` (smoke run: 1 s, fewer clients), `BENCH_DURATION_SECS`,
 //! `BENCH_HOT_CLIENTS=64,256,1000`, `BENCH_SELLOUT_CLIENTS`, `BENCH_SELLOUT_SEATS`,
-//! `BENCH_MIXED_CLIENTS`, `BENCH_SCENARIOS=hot,sellout,mixed`, `BENCH_STRATEGIES=actor,row_lock`,
+//! `BENCH_MIXED_CLIENTS`, `BENCH_SCENARIOS=hot,sellout,mixed,pages,sse`, `BENCH_PAGES_CONNECTIONS`,
+//! `BENCH_WRK_THREADS`, `BENCH_SSE_CONNECTIONS`, `BENCH_SSE_HOLD_CLIENTS`, `BENCH_SSE_PROBES`, `BENCH_STRATEGIES=actor,row_lock`,
 //! `BENCH_CLIENT_THREADS` (load generator threads, default 2), `BENCH_CRITERION=0` (skip criterion),
 //! `BENCH_SET_<SETTING>=value` (server settings, e.g. `BENCH_SET_DATABASE_POOL_SIZE=32`),
 //! `BENCH_DATABASE_URL` (default postgres://postgres@127.0.0.1:5432/postgres).
@@ -154,6 +159,8 @@ struct Config {
     strategies: Vec<HoldStrategy>,
     client_threads: usize,
     criterion: bool,
+    pages: support::pages::PagesSpec,
+    sse: support::sse::SseSpec,
 }
 
 fn env_or<T: std::str::FromStr>(key: &str, default: T) -> T {
@@ -187,10 +194,20 @@ impl Config {
             sellout_clients: env_or("BENCH_SELLOUT_CLIENTS", if quick { 500 } else { 5000 }),
             sellout_seats: env_or("BENCH_SELLOUT_SEATS", if quick { 50 } else { 200 }),
             mixed_clients: env_or("BENCH_MIXED_CLIENTS", if quick { 64 } else { 256 }),
-            scenarios: list("BENCH_SCENARIOS", "hot,sellout,mixed"),
+            scenarios: list("BENCH_SCENARIOS", "hot,sellout,mixed,pages,sse"),
             strategies,
             client_threads: env_or("BENCH_CLIENT_THREADS", 2),
             criterion: std::env::var("BENCH_CRITERION").map(|v| v != "0").unwrap_or(true),
+            pages: support::pages::PagesSpec {
+                connections: env_or("BENCH_PAGES_CONNECTIONS", 256),
+                duration: Duration::from_secs_f64(env_or("BENCH_DURATION_SECS", if quick { 1.0 } else { 5.0 })),
+                threads: env_or("BENCH_WRK_THREADS", 2),
+            },
+            sse: support::sse::SseSpec {
+                connections: env_or("BENCH_SSE_CONNECTIONS", if quick { 1000 } else { 10_000 }),
+                hold_clients: env_or("BENCH_SSE_HOLD_CLIENTS", 64),
+                probes: env_or("BENCH_SSE_PROBES", if quick { 5 } else { 20 }),
+            },
         }
     }
 }
@@ -446,7 +463,7 @@ fn print_tables(runs: &[Value], cfg: &Config) {
 }
 
 /// The goals, evaluated on this run's numbers.
-fn goals(runs: &[Value], cfg: &Config) -> Vec<Value> {
+fn goals(runs: &[Value], pages: &[Value], sse: &Value, cfg: &Config) -> Vec<Value> {
     let mut out = Vec::new();
     let holds = |s: &str, c: usize| find(runs, "hot", s, Some(c)).and_then(|r| f(r, &["holds", "created_201_per_second"]));
     let mut goal = |name: String, value: Option<f64>, target: String, met: Option<bool>| {
@@ -457,13 +474,52 @@ fn goals(runs: &[Value], cfg: &Config) -> Vec<Value> {
     for c in [mid, hi].into_iter().flatten().collect::<std::collections::BTreeSet<_>>() {
         let (a, r) = (holds("actor", c), holds("row_lock", c));
         let x = a.zip(r).map(|(a, r)| a / r);
-        goal(format!("holds/s at {c} clients: actor >= 10x row_lock"), x, ">= 10".into(), x.map(|x| x >= 10.0));
+        goal(format!("holds/s at {c} clients: actor >= 30x row_lock"), x, ">= 30".into(), x.map(|x| x >= 30.0));
+        let read = pages.iter().find(|r| r["strategy"] == "page_cache").and_then(|r| f(r, &["pages", "availability", "rps"]));
+        let share = a.zip(read).map(|(a, r)| a / r);
+        goal(format!("holds/s at {c} clients / availability reads/s (wrk, same run)"), share, ">= 0.25".into(), share.map(|x| x >= 0.25));
+    }
+    let cached = pages.iter().find(|r| r["strategy"] == "page_cache");
+    if let Some(r) = cached {
+        let read = f(r, &["pages", "availability", "rps"]);
+        for page in ["landing", "city", "booking_form"] {
+            let share = f(r, &["pages", page, "rps"]).zip(read).map(|(p, r)| p / r);
+            goal(format!("{page} req/s / availability reads/s (wrk, same run)"), share, ">= 0.30".into(), share.map(|x| x >= 0.30));
+            let p99 = f(r, &["pages", page, "latency_us", "p99"]).map(|us| us / 1000.0);
+            goal(format!("{page} p99 (ms)"), p99, "< 50".into(), p99.map(|x| x < 50.0));
+        }
+        let wrong = r["live_counts_problems"].as_array().map(|a| a.len() as f64);
+        goal("cached pages showing a stale seat count after a hold".into(), wrong, "0".into(), wrong.map(|x| x == 0.0));
+    }
+    if !sse.is_null() {
+        let p99 = sse["delay_ms"]["p99"].as_f64();
+        goal(
+            format!("live seats: commit -> last of {} connections, p99 (ms)", sse["connections_open"]),
+            p99,
+            "< 1000".into(),
+            p99.map(|x| x < 1000.0),
+        );
+        let open = sse["connections_open"].as_f64();
+        goal(
+            "live seats: connections open".into(),
+            open,
+            format!(">= {}", cfg.sse.connections),
+            open.map(|x| x >= cfg.sse.connections as f64),
+        );
     }
     if let (Some(lo), Some(hi)) = (lo, hi) {
         let x = holds("actor", hi).zip(holds("actor", lo)).map(|(h, l)| h / l);
         goal(format!("actor holds/s at {hi} clients / at {lo} clients"), x, ">= 0.90".into(), x.map(|x| x >= 0.9));
         let p99 = find(runs, "hot", "actor", Some(hi)).and_then(|r| f(r, &["holds", "latency", "p99_ms"]));
         goal(format!("actor hold p99 at {hi} clients (ms)"), p99, "< 50".into(), p99.map(|x| x < 50.0));
+        if let Some(mid) = mid.filter(|&m| m != hi) {
+            let x = holds("actor", hi).zip(holds("actor", mid)).map(|(h, m)| h / m);
+            goal(format!("actor holds/s at {hi} clients / at {mid} clients"), x, ">= 0.95".into(), x.map(|x| x >= 0.95));
+        }
+    }
+    if let Some(r) = find(runs, "sellout", "actor", None) {
+        let all = f(r, &["elapsed_s"]).map(|x| x * 1000.0);
+        goal("sell-out: every request answered after the first (ms)".into(), all, "<= 100".into(), all.map(|x| x <= 100.0));
     }
     let reads = find(runs, "mixed", "actor", None).and_then(|r| f(r, &["reads", "per_second"]));
     goal("actor availability reads/s (mixed)".into(), reads, ">= 30000".into(), reads.map(|x| x >= 30_000.0));
@@ -539,7 +595,20 @@ fn main() {
     let machine = machine(&rt);
     eprintln!("machine: {machine}");
     let mut runs = Vec::new();
+    let mut pages_runs = Vec::new();
+    let mut sse_run = Value::Null;
     for scenario in &cfg.scenarios {
+        match scenario.as_str() {
+            "pages" => {
+                pages_runs = support::pages::run(&rt, &cfg.pages);
+                continue;
+            }
+            "sse" => {
+                sse_run = support::sse::run(&rt, &cfg.sse);
+                continue;
+            }
+            _ => {}
+        }
         for &strategy in &cfg.strategies {
             match scenario.as_str() {
                 "hot" => {
@@ -563,7 +632,13 @@ fn main() {
     }
     // Hot runs in the order of the table (by clients), whatever the loop order.
     print_tables(&runs, &cfg);
-    let goals = goals(&runs, &cfg);
+    if !pages_runs.is_empty() {
+        support::pages::print(&pages_runs);
+    }
+    if !sse_run.is_null() {
+        support::sse::print(&sse_run);
+    }
+    let goals = goals(&runs, &pages_runs, &sse_run, &cfg);
     println!("## goals\n");
     for g in &goals {
         let met = match g["met"].as_bool() {
@@ -596,6 +671,9 @@ fn main() {
             "server": "development defaults: database_pool_size 16, actor_max_batch 512, actor_max_inflight 4096, HTTP workers = cores",
         },
         "runs": runs,
+        "pages": pages_runs,
+        "sse": sse_run,
+        "peak_rss_kib": peak_rss_kib(),
         "goals": goals,
         "criterion": criterion,
         "measured_runs_s": measured_s,

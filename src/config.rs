@@ -84,6 +84,11 @@ pub struct Settings {
     pub actor_max_inflight: usize,
     pub commit_timeout_ms: u64,
     pub actor_resync_interval_ms: u64,
+    /// Seats-only batches an actor writes at once, each on its own connection (1: one at a time).
+    pub actor_batches_in_flight: usize,
+    /// How long a rendered page and the catalogue are kept at most (changes made through this
+    /// instance's back office clear them at once); 0 renders every page from the database.
+    pub page_cache_ttl_ms: u64,
     pub hold_strategy: HoldStrategy,
     /// Booking creations allowed per client IP and minute (a burst of that many, then evenly); 0 = no limit.
     pub rate_limit_bookings_per_minute: u32,
@@ -229,6 +234,8 @@ const ENV_KEYS: &[&str] = &[
     "actor_max_inflight",
     "commit_timeout_ms",
     "actor_resync_interval_ms",
+    "actor_batches_in_flight",
+    "page_cache_ttl_ms",
     "hold_strategy",
     "rate_limit_bookings_per_minute",
     "http_keep_alive_secs",

@@ -17,6 +17,7 @@ pub mod funnel; // availability views, counted in memory, written in batches
 pub mod http; // what every handler shares: errors → HTTP, extractors, CSRF, headers, limits
 pub mod i18n; // the one locale store: strings and formats for pages, mails and the back office
 pub mod metrics; // Prometheus metrics at /metrics
+pub mod page_store; // the catalogue and the busiest pages between changes
 pub mod payments; // Stripe: intents, webhooks, reconciliation, refunds
 pub mod privacy; // personal data: export, erasure, retention
 pub mod rate_limit; // per-client token buckets

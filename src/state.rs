@@ -30,6 +30,11 @@ pub struct AppState {
     pub booking_limiter: Arc<crate::rate_limit::RateLimiter>,
     /// The organiser's, the masterclasses' and the venues' facts the pages print.
     pub facts: Arc<crate::db::site_facts::FactsCache>,
+    /// The catalogue and the busiest pages, rendered once between changes (`web::page_cache`);
+    /// the back office invalidates it after every change it makes.
+    pub pages: Arc<crate::page_store::PageStore>,
+    /// The database's last answer to the health probe, refreshed in the background.
+    pub health: Arc<crate::db::probe::HealthProbe>,
 }
 
 /// Confirms a payment intent with a test card number, as Stripe.js would in a browser. Only the

@@ -19,6 +19,9 @@ use hyper::Request;
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 
+pub mod pages;
+pub mod sse;
+
 // ---------------------------------------------------------------------------------------------
 // Databases (same template as tests/api/helpers.rs: same name, so both share it)
 
@@ -613,4 +616,10 @@ pub fn cpu_delta(before: &CpuSample, after: &CpuSample, wall: Duration) -> Value
     // What else ran on the machine meanwhile (kernel work for our sockets counts here too).
     out.insert("other_processes_cores".into(), json!(((machine - total) / w).max(0.0)));
     Value::Object(out)
+}
+
+/// The peak resident memory of this process (server and load client together), in KiB.
+pub fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()).unwrap_or(0)
 }

@@ -12,6 +12,8 @@ pub struct ActorSettings {
     pub hold_ttl: chrono::Duration,
     /// Most changes written in one transaction.
     pub max_batch: usize,
+    /// Seats-only batches written at once (at least 1).
+    pub batches_in_flight: usize,
     /// Most requests queued or in flight for one city event; past it, `Busy` at once.
     pub max_inflight: usize,
     pub expiry_tick: Duration,
@@ -30,6 +32,7 @@ impl ActorSettings {
         Self {
             hold_ttl: s.hold_ttl(),
             max_batch: s.actor_max_batch,
+            batches_in_flight: s.actor_batches_in_flight.clamp(1, 8),
             max_inflight: s.actor_max_inflight,
             expiry_tick: Duration::from_millis(s.hold_expiry_tick_ms.max(10)),
             commit_timeout: Duration::from_millis(s.commit_timeout_ms.max(100)),

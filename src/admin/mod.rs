@@ -38,6 +38,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .service(
         web::scope("/api/v1/admin")
+            .wrap(middleware::from_fn(clear_stored_pages))
             .app_data(crate::http::extract::path_config())
             .app_data(crate::http::extract::query_config())
             .route("/login", web::post().to(api::login))
@@ -79,10 +80,28 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 pub mod pages;
 
+/// Every change made through the back office (any request but a read) clears the site's stored
+/// pages and catalogue once it has been answered, so the organiser sees the edit on the site at
+/// once. Cheap (one counter), and simpler to keep true than a list of the handlers that edit.
+async fn clear_stored_pages(
+    req: actix_web::dev::ServiceRequest,
+    next: middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    use actix_web::http::Method;
+    let changes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let state = req.app_data::<web::Data<crate::state::AppState>>().cloned();
+    let res = next.call(req).await;
+    if let (true, Some(state)) = (changes, state) {
+        state.pages.invalidate();
+    }
+    res
+}
+
 /// `/admin`: the login form is open; everything else needs a session.
 pub fn page_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/admin")
+            .wrap(middleware::from_fn(clear_stored_pages))
             .app_data(web::PayloadConfig::new(64 * 1024))
             .service(web::resource("/login").route(web::get().to(pages::login_form)).route(web::post().to(pages::login_submit)))
             .service(

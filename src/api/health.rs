@@ -1,11 +1,7 @@
-use std::time::Duration;
-
 use actix_web::{web, HttpResponse};
-use diesel_async::RunQueryDsl;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::db;
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
@@ -29,14 +25,7 @@ pub struct Health {
 #[utoipa::path(get, path = "/health", tag = "operations", responses((status = 200, body = Health), (status = 503, body = Health)))]
 #[tracing::instrument(name = "api.health.get", skip_all)]
 pub async fn get(state: web::Data<AppState>) -> HttpResponse {
-    let db_ok = tokio::time::timeout(Duration::from_secs(2), async {
-        let mut conn = db::connection(&state.pool).await.ok()?;
-        diesel::sql_query("SELECT 1").execute(&mut conn).await.ok()
-    })
-    .await
-    .ok()
-    .flatten()
-    .is_some();
+    let db_ok = state.health.database_ok(&state.pool).await;
     let (running, ready, city_events) = state.registry.health();
     let expected = state.registry.handles().len();
     let healthy = db_ok && running == expected && ready == expected;

@@ -158,7 +158,10 @@ impl Application {
             }
         }
         spawn_facts_reloader(&facts, pool.clone());
+        let pages = Arc::new(crate::page_store::PageStore::new(std::time::Duration::from_millis(settings.page_cache_ttl_ms)));
         let state = AppState {
+            pages,
+            health: Arc::default(),
             facts,
             views,
             pool,

@@ -88,12 +88,17 @@ pub struct BatchOutcome {
 }
 
 /// Writes a batch in one transaction: inserts first, then status changes grouped by kind (one
-/// statement per kind, whatever the batch size). The seat counters on `city_events` follow by
-/// trigger and their CHECK refuses an oversell, which rolls the whole batch back.
+/// statement per kind, whatever the batch size). The seat counters on `city_events` follow (the
+/// new bookings' seats counted here in one statement, status changes by trigger) and their CHECK
+/// refuses an oversell, which rolls the whole batch back.
 pub async fn write_batch(conn: &mut AsyncPgConnection, batch: &BatchWrite) -> QueryResult<BatchOutcome> {
     conn.transaction(async |conn| {
         let mut outcome = BatchOutcome::default();
         if !batch.new_bookings.is_empty() {
+            // The insert trigger leaves this transaction's new bookings to `count_new_seats`: the
+            // city event's row is then locked only from the end of the batch to its commit, so a
+            // second batch of the same city event writes its rows meanwhile.
+            diesel::sql_query("SELECT set_config('billetterie.batch_counts_seats', 'on', true)").execute(conn).await?;
             insert_bookings(conn, &batch.new_bookings, &mut outcome.new_references).await?;
             unnest_attendees(conn, &batch.new_attendees).await?;
         }
@@ -126,12 +131,39 @@ pub async fn write_batch(conn: &mut AsyncPgConnection, batch: &BatchWrite) -> Qu
             };
             outcome.changed.extend(changed.into_iter().map(|id| (id, t)));
         }
+        count_new_seats(conn, &batch.new_bookings).await?;
         if !batch.is_seats_only() {
             write_back_office(conn, batch, &mut outcome, now).await?;
         }
         Ok(outcome)
     })
     .await
+}
+
+/// Adds the seats of the bookings this transaction inserted to their city events' counters, one
+/// statement per city event (the CHECK refuses an oversell here).
+async fn count_new_seats(conn: &mut AsyncPgConnection, rows: &[NewBooking]) -> QueryResult<()> {
+    let mut by_event: HashMap<i64, (i32, i32)> = HashMap::new();
+    for b in rows {
+        let counts = by_event.entry(b.city_event_id).or_default();
+        match b.status {
+            BookingStatus::Held => counts.0 += b.quantity,
+            BookingStatus::Confirmed => counts.1 += b.quantity,
+            _ => {}
+        }
+    }
+    for (id, (held, sold)) in by_event {
+        if held != 0 || sold != 0 {
+            diesel::update(city_events::table.find(id))
+                .set((
+                    city_events::seats_held.eq(city_events::seats_held + held),
+                    city_events::seats_sold.eq(city_events::seats_sold + sold),
+                ))
+                .execute(conn)
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 impl BatchWrite {

@@ -15,6 +15,7 @@ pub mod invoices;
 pub mod models;
 pub mod payments;
 pub mod privacy;
+pub mod probe;
 pub mod resources;
 pub mod schema;
 pub mod seed;

@@ -341,14 +341,20 @@ fn render(ctx: &PageCtx<'_>, status: StatusCode, d: &CityEventDetails, view: For
 
 #[tracing::instrument(name = "web.booking_form.show", skip_all)]
 pub async fn show(req: HttpRequest, state: web::Data<AppState>, path: web::Path<(i64,)>) -> Result<HttpResponse, PageError> {
-    let ctx = PageCtx::new(&req, &state);
-    let d = bookable_event(&state, path.0, ctx.lang).await?;
-    let view = event_view(&state, &d, ctx.lang)?;
+    let lang = crate::http::language::language_of(&req);
+    // From the page store's catalogue: the form is what the crowd loads before it books.
+    let all = super::catalogue::events(&state, lang).await?;
+    let Some(d) = all.iter().find(|d| d.event.id == path.0) else { return Err(PageError::not_found(lang)) };
+    let view = event_view(&state, d, lang)?;
     if view["bookable"] != json!(true) {
-        return Ok(see_other(paths::city(&d.city.slug, ctx.lang)));
+        return Ok(see_other(paths::city(&d.city.slug, lang)));
     }
-    let values = FormValues(HashMap::from([("quantity".to_owned(), "1".to_owned()), (BUYER_ATTENDS.to_owned(), "1".to_owned())]));
-    render(&ctx, StatusCode::OK, &d, FormView { values: &values, errors: &FieldErrors::default(), general: None })
+    super::page_cache::serve(&req, &state, all.generation, &[d], || async {
+        let ctx = PageCtx::new(&req, &state);
+        let values = FormValues(HashMap::from([("quantity".to_owned(), "1".to_owned()), (BUYER_ATTENDS.to_owned(), "1".to_owned())]));
+        render(&ctx, StatusCode::OK, d, FormView { values: &values, errors: &FieldErrors::default(), general: None })
+    })
+    .await
 }
 
 #[tracing::instrument(name = "web.booking_form.submit", skip_all, fields(city_event_id = path.0))]

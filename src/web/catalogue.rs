@@ -1,12 +1,15 @@
 //! The pages about the tour: landing, Russ Harris, the masterclass, cities and each city,
 //! pricing, testimonials, FAQ, the city chooser, and the plain text pages.
 
+use std::sync::Arc;
+
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use super::i18n::{self, FEW_SEATS};
 use super::page::{Meta, PageCtx, PageError};
+use super::page_cache;
 use super::paths::{self, Page};
 use crate::actors::registry::current_unit_price;
 use crate::db;
@@ -16,6 +19,7 @@ use crate::domain::facts::{ProgrammeItem, VenueFacts};
 use crate::domain::SalesStatus;
 use crate::domain::{Cents, CityEventId, Language};
 use crate::i18n::money;
+use crate::page_store::Catalogue;
 use crate::state::AppState;
 
 /// Seats of one city event as the page shows them: from the actor's published snapshot when it
@@ -106,9 +110,9 @@ pub fn event_view(state: &AppState, d: &CityEventDetails, lang: Language) -> Res
         "plus_taxes": i18n::text(lang, "common.plus_taxes", &[]),
         "taxes_line": taxes_line(d, lang)?,
         "tiers": tiers,
-        "available": s.available,
+        "available": page_cache::seat_number(ev.id, s.available, false, page_cache::many(s.available)),
         "capacity": s.capacity,
-        "taken": (s.capacity - s.available).max(0),
+        "taken": page_cache::seat_number(ev.id, (s.capacity - s.available).max(0), true, page_cache::many(s.available)),
         "seats_unit": i18n::plural(lang, "availability.unit", s.available.into(), &[("capacity", &s.capacity.to_string())]),
         // The live count changes the number, so the script needs both forms.
         "seats_unit_one": i18n::plural(lang, "availability.unit", 1, &[("capacity", &s.capacity.to_string())]),
@@ -159,21 +163,35 @@ pub fn event_jsonld(state: &AppState, d: &CityEventDetails, lang: Language, base
     })
 }
 
-pub async fn events(state: &AppState, lang: Language) -> Result<Vec<CityEventDetails>, PageError> {
+/// The city events the site shows (on sale or closed), from the page store while it is good.
+pub async fn events(state: &AppState, lang: Language) -> Result<Catalogue, PageError> {
+    if let Some(list) = state.pages.catalogue() {
+        return Ok(list);
+    }
+    let generation = state.pages.generation();
     let mut conn = db::connection(&state.pool).await.map_err(|e| PageError::from_api(lang, e.into()))?;
     let all = db::catalogue::city_events(&mut conn).await.map_err(|e| PageError::from_api(lang, e.into()))?;
-    Ok(all.into_iter().filter(|d| d.event.status == SalesStatus::OnSale || d.event.status == SalesStatus::Closed).collect())
+    let events = all.into_iter().filter(|d| d.event.status == SalesStatus::OnSale || d.event.status == SalesStatus::Closed).collect();
+    let list = Catalogue { generation, events: Arc::new(events) };
+    state.pages.store_catalogue(&list);
+    Ok(list)
 }
 
 #[tracing::instrument(name = "web.catalogue.home", skip_all)]
 pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
-    let ctx = PageCtx::new(&req, &state);
-    let lang = ctx.lang;
+    let lang = crate::http::language::language_of(&req);
     let list = events(&state, lang).await?;
-    let cards = list.iter().map(|d| event_view(&state, d, lang)).collect::<Result<Vec<_>, _>>()?;
+    let shown: Vec<&CityEventDetails> = list.iter().collect();
+    page_cache::serve(&req, &state, list.generation, &shown, || render_home(&req, &state, &list)).await
+}
+
+async fn render_home(req: &HttpRequest, state: &AppState, list: &[CityEventDetails]) -> Result<HttpResponse, PageError> {
+    let ctx = PageCtx::new(req, state);
+    let lang = ctx.lang;
+    let cards = list.iter().map(|d| event_view(state, d, lang)).collect::<Result<Vec<_>, _>>()?;
     let mut meta = Meta::from_locale(lang, "home", &[]);
     let base = state.settings.frontend_url.trim_end_matches('/').to_owned();
-    meta.jsonld = Some(Value::Array(list.iter().map(|d| event_jsonld(&state, d, lang, &base)).collect()));
+    meta.jsonld = Some(Value::Array(list.iter().map(|d| event_jsonld(state, d, lang, &base)).collect()));
     ctx.ok("home", Some(Page::Home), meta, json!({"events": cards, "cities_url": Page::Cities.url(lang)}))
 }
 
@@ -189,13 +207,19 @@ pub async fn book(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
 
 #[tracing::instrument(name = "web.catalogue.list_page", skip_all)]
 async fn list_page(req: HttpRequest, state: web::Data<AppState>, page: Page) -> Result<HttpResponse, PageError> {
-    let ctx = PageCtx::new(&req, &state);
-    let lang = ctx.lang;
+    let lang = crate::http::language::language_of(&req);
     let list = events(&state, lang).await?;
+    let shown: Vec<&CityEventDetails> = list.iter().collect();
+    page_cache::serve(&req, &state, list.generation, &shown, || render_list(&req, &state, &list, page)).await
+}
+
+async fn render_list(req: &HttpRequest, state: &AppState, list: &[CityEventDetails], page: Page) -> Result<HttpResponse, PageError> {
+    let ctx = PageCtx::new(req, state);
+    let lang = ctx.lang;
     let cards = list
         .iter()
         .map(|d| {
-            let mut v = event_view(&state, d, lang)?;
+            let mut v = event_view(state, d, lang)?;
             if page == Page::Book {
                 let city = v["city"].as_str().unwrap_or_default().to_owned();
                 v["book_label"] = json!(i18n::text(lang, "book.choose", &[("city", &city)]));
@@ -208,23 +232,32 @@ async fn list_page(req: HttpRequest, state: web::Data<AppState>, page: Page) -> 
 
 #[tracing::instrument(name = "web.catalogue.city", skip_all)]
 pub async fn city(req: HttpRequest, state: web::Data<AppState>, slug: web::Path<(String,)>) -> Result<HttpResponse, PageError> {
-    let ctx = PageCtx::new(&req, &state);
+    let lang = crate::http::language::language_of(&req);
+    let all = events(&state, lang).await?;
+    let list: Vec<&CityEventDetails> = all.iter().filter(|d| d.city.slug == slug.0).collect();
+    if list.is_empty() {
+        return Err(PageError::not_found(lang));
+    }
+    // The city page shows each date's seats: a view for the back office's funnel, cached or not.
+    for d in &list {
+        state.views.record(d.event.id);
+    }
+    page_cache::serve(&req, &state, all.generation, &list, || render_city(&req, &state, &list)).await
+}
+
+async fn render_city(req: &HttpRequest, state: &AppState, list: &[&CityEventDetails]) -> Result<HttpResponse, PageError> {
+    let ctx = PageCtx::new(req, state);
     let lang = ctx.lang;
-    let list: Vec<CityEventDetails> = events(&state, lang).await?.into_iter().filter(|d| d.city.slug == slug.0).collect();
     let Some(first) = list.first() else { return Err(PageError::not_found(lang)) };
     let name = city_name(first, lang);
     let mut meta = Meta::from_locale(lang, "city", &[("city", &name), ("date", &event_date(first, lang)?), ("venue", &first.venue.name)]);
     let base = state.settings.frontend_url.trim_end_matches('/').to_owned();
-    meta.jsonld = Some(Value::Array(list.iter().map(|d| event_jsonld(&state, d, lang, &base)).collect()));
-    // The city page shows each date's seats: a view for the back office's funnel.
-    for d in &list {
-        state.views.record(d.event.id);
-    }
+    meta.jsonld = Some(Value::Array(list.iter().map(|d| event_jsonld(state, d, lang, &base)).collect()));
     let facts = state.facts.get();
     let views = list
         .iter()
         .map(|d| {
-            let mut view = event_view(&state, d, lang)?;
+            let mut view = event_view(state, d, lang)?;
             let date = facts.for_date(d.event.masterclass_event_id, d.venue.id.0);
             view["practical"] = practical(&date.venue, lang);
             view["timeline"] = day_timeline(&date.programme, d.event.starts_at, d.event.time_zone, lang)?;

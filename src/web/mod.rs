@@ -11,6 +11,7 @@ pub mod feedback;
 pub mod i18n;
 pub mod live;
 pub mod page;
+pub mod page_cache;
 pub mod paths;
 pub mod receipt;
 pub mod resources;

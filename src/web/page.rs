@@ -146,7 +146,9 @@ impl<'a> PageCtx<'a> {
     pub fn data(&self, current: Option<Page>, meta: &Meta, body: Value) -> Value {
         let consent = self.req.cookie(CONSENT_COOKIE).map(|c| c.value().to_owned());
         let at = At { path: self.req.path(), query: self.req.query_string(), consent: consent.as_deref() };
-        base_data(self.lang, at, &self.state.settings, &self.state.facts.get(), Some(self.csrf.token()), current, meta, body)
+        // A page being stored gets a marker, filled with each visitor's own token when served.
+        let token = if super::page_cache::capturing() { super::page_cache::CSRF_MARKER } else { self.csrf.token() };
+        base_data(self.lang, at, &self.state.settings, &self.state.facts.get(), Some(token), current, meta, body)
     }
 
     /// Renders `template` with the layout; sets the CSRF cookie when it is new.
@@ -162,6 +164,8 @@ impl<'a> PageCtx<'a> {
             tracing::error!(error = %e, template, "template rendering failed");
             PageError::internal(self.lang)
         })?;
+        // Kept by the page cache, which sends it filled in; else sent as it is.
+        let html = if super::page_cache::keep(&html, self.csrf.token()) { String::new() } else { html };
         let mut res = HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
             .insert_header((header::CONTENT_LANGUAGE, self.lang.as_str()))

@@ -166,3 +166,52 @@ async fn past_its_queue_bound_an_actor_answers_429_at_once_and_writes_nothing_fo
     );
     assert_all_agree(&app, id, created).await;
 }
+
+/// Two batches are written at once: when one is refused by the database (seats taken away
+/// behind the actor's back), the other still answers from its own commit, memory is rebuilt
+/// once both have ended, and no acknowledged hold is missing.
+#[actix_web::test]
+async fn a_batch_refused_while_another_is_in_flight_loses_no_acknowledged_hold() {
+    let db = Arc::new(TestDb::new());
+    let id = db.add_city_event(1_000);
+    let app = Arc::new(
+        spawn_app_on(db, |s| {
+            s.actor_batches_in_flight = 2;
+            // The drift check would see the change first; this test is about the batch that meets it.
+            s.actor_resync_interval_ms = 600_000;
+        })
+        .await,
+    );
+    for _ in 0..10 {
+        app.held(id, 1).await;
+    }
+    // Only five seats left in the database; the actor still believes in 990.
+    app.db.execute(&format!("UPDATE city_events SET capacity = 15 WHERE id = {id}")).unwrap();
+    let results = join_all((0..300).map(|_| {
+        let app = app.clone();
+        async move { app.hold(id, 1).await }
+    }))
+    .await;
+    let won: Vec<&str> = results.iter().filter(|(s, _)| *s == 201).map(|(_, b)| b["reference"].as_str().unwrap()).collect();
+    let unexpected: Vec<_> = results.iter().filter(|(s, _)| ![201, 409, 503].contains(s)).collect();
+    assert!(unexpected.is_empty(), "{:?}", unexpected.iter().take(3).collect::<Vec<_>>());
+    assert!(results.iter().any(|(s, _)| *s == 503), "a batch was refused by the database (its holds got 503)");
+    assert!(won.len() <= 5, "{} holds acknowledged for five seats", won.len());
+    for r in &won {
+        assert_eq!(app.booking_status(r), "held", "{r} was acknowledged, so it is in the database");
+    }
+    // Memory rebuilt from the database: the next holds see five minus what was won.
+    assert!(
+        eventually(std::time::Duration::from_secs(5), async || app.availability(id).await["total"] == 15).await,
+        "the actor rebuilt its memory"
+    );
+    assert_all_agree(&app, id, 10 + won.len() as i64).await;
+    let left = 5 - won.len();
+    let more = join_all((0..20).map(|_| {
+        let app = app.clone();
+        async move { app.hold(id, 1).await.0 }
+    }))
+    .await;
+    assert_eq!(more.iter().filter(|s| **s == 201).count(), left, "{more:?}");
+    assert_all_agree(&app, id, 15).await;
+}

@@ -49,6 +49,8 @@ async fn the_pricing_page_drops_the_early_bird_price_after_its_deadline() {
 
     // Every city event's early-bird deadline has passed.
     app.db.execute("UPDATE city_events SET early_bird_until = now() - interval '1 hour'").unwrap();
+    // Changed behind the back office: the site would show it within PAGE_CACHE_TTL_MS; not waited for.
+    app.state.pages.invalidate();
     for path in ["/fr/tarifs", "/en/pricing"] {
         let after = page(&app, path).await;
         assert!(!after.contains("tier-early-bird"), "{path}: no early-bird tier");

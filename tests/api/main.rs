@@ -21,6 +21,7 @@ mod faults;
 mod feedback;
 mod lifecycle;
 mod limits;
+mod page_cache;
 mod payments;
 mod privacy;
 mod production;

@@ -261,6 +261,9 @@ async fn a_payment_after_the_hold_expired_with_no_seat_left_is_refunded_and_the_
     app.db.execute("UPDATE bookings SET hold_expires_at = now()").unwrap();
     app.registry.handle(billetterie::domain::CityEventId(id)).unwrap().restart();
     assert!(until_status(&app, &late, "expired").await);
+    // The database says expired as soon as the release commits; the actor frees the seat when it
+    // has read the commit's outcome, a moment later.
+    assert!(eventually(Duration::from_secs(5), async || app.availability(id).await["available"] == 1).await);
     let (winner, _) = app.held(id, 1).await; // someone else takes the last seat
     app.stripe.confirm(intent["payment_intent_id"].as_str().unwrap(), "pm_card_visa").await;
     let refunded = eventually(Duration::from_secs(10), async || {

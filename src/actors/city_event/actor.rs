@@ -26,7 +26,11 @@ pub struct CityEventActor {
     pub(super) settings: ActorSettings,
     pub(super) seats: Option<Seats>,
     pub(super) pending: Vec<Op>,
-    pub(super) flushing: bool,
+    /// Batches being written now, and whether one of them must be alone.
+    pub(super) in_flight: usize,
+    pub(super) exclusive_in_flight: bool,
+    /// A batch failed (or memory disagreed) while others were in flight: rebuild once they end.
+    pub(super) rebuild_after_flight: bool,
     pub(super) restart_requested: bool,
     /// Batches completed; a drift check started before a commit ended is discarded.
     pub(super) generation: u64,
@@ -54,7 +58,9 @@ impl Supervised for CityEventActor {
         tracing::info!(city_event_id = %self.id, "city event actor restarting");
         self.fail_pending(ReservationError::Unavailable { retry_after_secs: 1 });
         self.seats = None;
-        self.flushing = false;
+        self.in_flight = 0;
+        self.exclusive_in_flight = false;
+        self.rebuild_after_flight = false;
         self.restart_requested = false;
         self.snapshot.set(None);
     }
@@ -109,7 +115,7 @@ impl CityEventActor {
     }
 
     pub(super) fn admit(&self) -> Result<(), ReservationError> {
-        if self.seats.is_none() || self.restart_requested {
+        if self.seats.is_none() || self.restart_requested || self.rebuild_after_flight {
             return Err(ReservationError::Unavailable { retry_after_secs: 1 });
         }
         Ok(())

@@ -1,6 +1,7 @@
-//! The batched commit (group commit): the changes decided in memory wait in `pending`; one batch
-//! at a time is written in one transaction, and only when it has ended is every request of the
-//! batch answered (success after durability, or a refusal after the tentative seats went back).
+//! The batched commit (group commit): the changes decided in memory wait in `pending`; each batch
+//! is written in one transaction (up to `batches_in_flight` of seats at once, on their own
+//! connections), and only when it has ended is every request of the batch answered (success
+//! after durability, or a refusal after the tentative seats went back).
 
 use crate::domain::BookingId;
 use std::time::Instant;
@@ -77,6 +78,11 @@ impl Op {
     pub(super) fn is_setting(&self) -> bool {
         matches!(self, Op::Capacity { .. } | Op::Status { .. })
     }
+
+    /// Holds and seat transitions: what a batch may write while another is in flight.
+    fn is_seats(&self) -> bool {
+        matches!(self, Op::Hold { .. } | Op::ConfirmHeld { .. } | Op::ConfirmLate { .. } | Op::Release { .. })
+    }
 }
 
 impl Op {
@@ -105,44 +111,38 @@ impl Op {
 }
 
 impl CityEventActor {
-    /// Start writing the next batch unless one is being written.
+    /// Start writing the next batches, up to `batches_in_flight` at once. Only batches of seats
+    /// (holds, confirmations, releases) overlap: each is decided in memory before it starts, and
+    /// its commit proves it on its own (the CHECK constraint, the status filters of its updates),
+    /// so two in flight cannot sell a seat twice. A batch with anything else (the waiting list,
+    /// a move, capacity, status) is written alone.
     pub(super) fn flush(&mut self, ctx: &mut Context<Self>) {
-        if self.flushing || self.pending.is_empty() || self.seats.is_none() {
-            return;
+        while self.start_batch(ctx) {}
+    }
+
+    /// Starts one batch if one may start now; false when none did.
+    fn start_batch(&mut self, ctx: &mut Context<Self>) -> bool {
+        if self.pending.is_empty() || self.seats.is_none() || self.rebuild_after_flight {
+            return false;
+        }
+        if self.in_flight > 0 && (self.exclusive_in_flight || self.in_flight >= self.settings.batches_in_flight) {
+            return false;
         }
         let mut n = self.pending.len().min(self.settings.max_batch);
         if let Some(second) = self.pending.iter().enumerate().filter(|(_, op)| op.is_setting()).nth(1).map(|(i, _)| i) {
             n = n.min(second);
         }
+        let seats_only = self.pending[..n].iter().all(Op::is_seats);
+        if !seats_only && self.in_flight > 0 {
+            return false;
+        }
         // The batch gets its own span, the commit task below a child span of it (`city_event.commit`).
-        let flush_span = info_span!("city_event.flush", city_event_id = %self.id, batch = n);
+        let flush_span = info_span!("city_event.flush", city_event_id = %self.id, batch = n, in_flight = self.in_flight);
         let _entered = flush_span.enter();
         let mut ops: Vec<Op> = self.pending.drain(..n).collect();
-        let mut write = BatchWrite::default();
-        let id = self.id.0;
-        for op in &mut ops {
-            match op {
-                Op::Hold { prepared, .. } => {
-                    write.new_bookings.push(prepared.booking.clone());
-                    write.new_attendees.append(&mut prepared.attendees);
-                }
-                Op::ConfirmHeld { id, .. } => write.transitions.push((*id, Transition::ConfirmHeld)),
-                Op::ConfirmLate { id, .. } => write.transitions.push((*id, Transition::ConfirmLate)),
-                Op::Release { id, transition, .. } => write.transitions.push((*id, *transition)),
-                Op::Offer { prepared, entry, email } => {
-                    write.new_bookings.push(prepared.booking.clone());
-                    write.new_attendees.append(&mut prepared.attendees);
-                    write.offers.push((*entry, prepared.booking.id));
-                    write.emails.push((**email).clone());
-                }
-                Op::Join { entry, .. } => write.new_waitlist_entries.push((**entry).clone()),
-                Op::Remove { entry, .. } => write.removed_waitlist_entries.push(*entry),
-                Op::Capacity { capacity, .. } => write.capacity = Some((id, *capacity)),
-                Op::Status { status, .. } => write.status = Some((id, *status)),
-                Op::MoveOut { id, was_held, to, .. } => write.moves.push((*id, if *was_held { "held" } else { "confirmed" }, *to)),
-            }
-        }
-        self.flushing = true;
+        let write = self.batch_write(&mut ops);
+        self.in_flight += 1;
+        self.exclusive_in_flight = !seats_only;
         let pool = self.pool.clone();
         let timeout = self.settings.commit_timeout;
         let batch_len = ops.len();
@@ -170,16 +170,64 @@ impl CityEventActor {
             async move { task.await.unwrap_or_else(|e| Err(DbError::Unavailable(format!("commit task failed: {e}")))) }
                 .into_actor(self)
                 .map(move |result, act, ctx| {
-                    act.flushing = false;
+                    act.in_flight -= 1;
+                    act.exclusive_in_flight = false;
                     act.generation += 1;
                     act.complete(ops, result, ctx);
-                    if act.restart_requested {
+                    if act.in_flight > 0 {
+                        act.flush(ctx);
+                    } else if act.restart_requested {
                         ctx.stop();
+                    } else if act.rebuild_after_flight {
+                        act.rebuild_after_flight = false;
+                        act.reload(ctx);
                     } else {
                         act.flush(ctx);
                     }
                 }),
         );
+        true
+    }
+
+    /// What a batch writes, gathered from its ops (the new rows move out of them).
+    fn batch_write(&self, ops: &mut [Op]) -> BatchWrite {
+        let mut write = BatchWrite::default();
+        let id = self.id.0;
+        for op in ops {
+            match op {
+                Op::Hold { prepared, .. } => {
+                    write.new_bookings.push(prepared.booking.clone());
+                    write.new_attendees.append(&mut prepared.attendees);
+                }
+                Op::ConfirmHeld { id, .. } => write.transitions.push((*id, Transition::ConfirmHeld)),
+                Op::ConfirmLate { id, .. } => write.transitions.push((*id, Transition::ConfirmLate)),
+                Op::Release { id, transition, .. } => write.transitions.push((*id, *transition)),
+                Op::Offer { prepared, entry, email } => {
+                    write.new_bookings.push(prepared.booking.clone());
+                    write.new_attendees.append(&mut prepared.attendees);
+                    write.offers.push((*entry, prepared.booking.id));
+                    write.emails.push((**email).clone());
+                }
+                Op::Join { entry, .. } => write.new_waitlist_entries.push((**entry).clone()),
+                Op::Remove { entry, .. } => write.removed_waitlist_entries.push(*entry),
+                Op::Capacity { capacity, .. } => write.capacity = Some((id, *capacity)),
+                Op::Status { status, .. } => write.status = Some((id, *status)),
+                Op::MoveOut { id, was_held, to, .. } => write.moves.push((*id, if *was_held { "held" } else { "confirmed" }, *to)),
+            }
+        }
+        write
+    }
+
+    /// Memory can no longer be trusted: refuse what waits, and rebuild from the database once
+    /// no batch is being written (a batch still in flight answers from its own commit).
+    fn rebuild(&mut self, ctx: &mut Context<Self>) {
+        self.fail_pending(ReservationError::Unavailable { retry_after_secs: 1 });
+        if self.in_flight == 0 {
+            self.rebuild_after_flight = false;
+            self.reload(ctx);
+        } else {
+            self.rebuild_after_flight = true;
+        }
     }
 
     /// Apply a batch's outcome to memory and answer its requests.
@@ -193,11 +241,16 @@ impl CityEventActor {
                 for op in ops {
                     op.fail(err.clone());
                 }
-                self.fail_pending(err);
-                self.reload(ctx);
+                self.rebuild(ctx);
                 return;
             }
         };
+        if self.rebuild_after_flight || self.seats.is_none() {
+            // Another batch failed while this one was written: memory is rebuilt from the
+            // database once both have ended, so this one only answers from its own commit.
+            answer_from_outcome(ops, outcome);
+            return;
+        }
         let Some(seats) = self.seats.as_mut() else { return };
         let mut diverged = false;
         let mut changed = outcome.changed;
@@ -331,8 +384,38 @@ impl CityEventActor {
         }
         if diverged {
             warn!(city_event_id = %self.id, "memory and database disagreed; rebuilding from the database");
-            self.fail_pending(ReservationError::Unavailable { retry_after_secs: 1 });
-            self.reload(ctx);
+            self.rebuild(ctx);
+        }
+    }
+}
+
+/// Answers a committed batch's requests from what the database did, memory aside.
+fn answer_from_outcome(ops: Vec<Op>, mut outcome: BatchOutcome) {
+    let wrong = |expected| Err(ReservationError::WrongStatus { expected });
+    for op in ops {
+        match op {
+            Op::Hold { prepared, reply } => {
+                let id = prepared.booking.id;
+                let reference = outcome.new_references.get(&id).cloned().unwrap_or(prepared.booking.reference);
+                let expires_at = prepared.booking.hold_expires_at;
+                let _ = reply.send(Ok(HoldReceipt { booking_id: id, reference, quote: prepared.quote, expires_at }));
+            }
+            Op::ConfirmHeld { id, reply, .. } => {
+                let _ = reply.send(if outcome.changed.remove(&(id, Transition::ConfirmHeld)) { Ok(()) } else { wrong("held") });
+            }
+            Op::ConfirmLate { id, reply, .. } => {
+                let ok = outcome.changed.remove(&(id, Transition::ConfirmLate));
+                let _ = reply.send(if ok { Ok(()) } else { wrong("expired or cancelled") });
+            }
+            Op::Release { id, transition, reply, .. } => {
+                let ok = outcome.changed.remove(&(id, transition));
+                let expected = if transition == Transition::RefundConfirmed { "confirmed" } else { "held" };
+                if let Some(r) = reply {
+                    let _ = r.send(if ok { Ok(()) } else { wrong(expected) });
+                }
+            }
+            // Only seats batches overlap another; the rest is written alone.
+            other => other.fail(ReservationError::Unavailable { retry_after_secs: 1 }),
         }
     }
 }

@@ -245,11 +245,11 @@ impl Handler<MoveOut> for CityEventActor {
 impl Handler<Restart> for CityEventActor {
     type Result = ();
 
-    #[tracing::instrument(name = "city_event.restart", skip_all, fields(city_event_id = %self.id, flushing = self.flushing))]
+    #[tracing::instrument(name = "city_event.restart", skip_all, fields(city_event_id = %self.id, in_flight = self.in_flight))]
     fn handle(&mut self, _: Restart, ctx: &mut Context<Self>) {
         self.restart_requested = true;
         self.fail_pending(ReservationError::Unavailable { retry_after_secs: 1 });
-        if !self.flushing {
+        if self.in_flight == 0 {
             ctx.stop();
         }
     }

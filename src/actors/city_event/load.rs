@@ -79,7 +79,7 @@ impl CityEventActor {
     }
 
     pub(super) fn idle(&self) -> bool {
-        self.seats.is_some() && !self.flushing && self.pending.is_empty() && !self.restart_requested
+        self.seats.is_some() && self.in_flight == 0 && self.pending.is_empty() && !self.restart_requested
     }
 
     /// Another writer (the command line, an operator's SQL) may have changed this city event's
