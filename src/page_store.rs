@@ -64,7 +64,7 @@ pub struct StoredPage {
 pub struct PageStore {
     ttl: Duration,
     generation: AtomicU64,
-    catalogue: RwLock<Option<(u64, Instant, Arc<Vec<CityEventDetails>>)>>,
+    catalogue: RwLock<Option<(Instant, Catalogue)>>,
     pages: RwLock<HashMap<String, Arc<StoredPage>>>,
 }
 
@@ -95,18 +95,14 @@ impl PageStore {
     /// The city events as last loaded, while still good.
     pub fn catalogue(&self) -> Option<Catalogue> {
         let guard = self.catalogue.read().unwrap_or_else(|p| p.into_inner());
-        guard
-            .as_ref()
-            .filter(|(g, at, _)| self.fresh(*g, *at))
-            .map(|(generation, _, c)| Catalogue { generation: *generation, events: Arc::clone(c) })
+        guard.as_ref().filter(|(at, c)| self.fresh(c.generation, *at)).map(|(_, c)| c.clone())
     }
 
     /// Keeps a catalogue loaded when the generation was `catalogue.generation` (an edit made
     /// during the load makes it stale at once).
     pub fn store_catalogue(&self, catalogue: &Catalogue) {
         if self.enabled() {
-            *self.catalogue.write().unwrap_or_else(|p| p.into_inner()) =
-                Some((catalogue.generation, Instant::now(), Arc::clone(&catalogue.events)));
+            *self.catalogue.write().unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), catalogue.clone()));
         }
     }
 
