@@ -65,6 +65,9 @@ pub struct PageStore {
     ttl: Duration,
     generation: AtomicU64,
     catalogue: RwLock<Option<(Instant, Catalogue)>>,
+    /// Held by the one request reloading the catalogue; the crowd waits for it instead of
+    /// querying the database all at once when the catalogue expires.
+    reloading: tokio::sync::Mutex<()>,
     pages: RwLock<HashMap<String, Arc<StoredPage>>>,
 }
 
@@ -72,7 +75,13 @@ impl PageStore {
     /// A zero `ttl` keeps nothing: every page is rendered from the database (the benchmark's
     /// baseline).
     pub fn new(ttl: Duration) -> Self {
-        Self { ttl, generation: AtomicU64::new(0), catalogue: RwLock::new(None), pages: RwLock::new(HashMap::new()) }
+        Self {
+            ttl,
+            generation: AtomicU64::new(0),
+            catalogue: RwLock::new(None),
+            reloading: tokio::sync::Mutex::new(()),
+            pages: RwLock::new(HashMap::new()),
+        }
     }
 
     pub fn enabled(&self) -> bool {
@@ -96,6 +105,24 @@ impl PageStore {
     pub fn catalogue(&self) -> Option<Catalogue> {
         let guard = self.catalogue.read().unwrap_or_else(|p| p.into_inner());
         guard.as_ref().filter(|(at, c)| self.fresh(c.generation, *at)).map(|(_, c)| c.clone())
+    }
+
+    /// The right to reload the catalogue, if no one else is reloading it.
+    pub fn try_reload_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        self.reloading.try_lock().ok()
+    }
+
+    /// Waits for whoever is reloading the catalogue (then `catalogue()` again).
+    pub async fn reload_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.reloading.lock().await
+    }
+
+    /// The catalogue past its time but of the current generation (nothing was edited through
+    /// this instance since): good enough while another request reloads it. Waiting in line for
+    /// the reload instead would wake the crowd one by one, hundreds of milliseconds in all.
+    pub fn expired_catalogue(&self) -> Option<Catalogue> {
+        let guard = self.catalogue.read().unwrap_or_else(|p| p.into_inner());
+        guard.as_ref().filter(|(_, c)| self.enabled() && c.generation == self.generation()).map(|(_, c)| c.clone())
     }
 
     /// Keeps a catalogue loaded when the generation was `catalogue.generation` (an edit made
@@ -160,6 +187,17 @@ mod tests {
         short.store_page("/fr/".into(), page(0, vec![]));
         std::thread::sleep(Duration::from_millis(5));
         assert!(short.page("/fr/", &[]).is_none());
+    }
+
+    #[test]
+    fn an_expired_catalogue_is_kept_for_the_crowd_but_never_after_an_edit() {
+        let store = PageStore::new(Duration::from_millis(1));
+        store.store_catalogue(&Catalogue { generation: store.generation(), events: Arc::new(vec![]) });
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(store.catalogue().is_none(), "past its time");
+        assert!(store.expired_catalogue().is_some(), "good enough while one request reloads it");
+        store.invalidate();
+        assert!(store.expired_catalogue().is_none(), "an edit: everyone waits for the reload");
     }
 
     #[test]

@@ -168,6 +168,24 @@ pub async fn events(state: &AppState, lang: Language) -> Result<Catalogue, PageE
     if let Some(list) = state.pages.catalogue() {
         return Ok(list);
     }
+    // One request reloads; meanwhile the others keep the expired one (same generation), or, after
+    // an edit, wait for the reload rather than all asking the database at once.
+    let _turn = if state.pages.enabled() {
+        match state.pages.try_reload_turn() {
+            Some(turn) => Some(turn),
+            None => {
+                if let Some(list) = state.pages.expired_catalogue() {
+                    return Ok(list);
+                }
+                Some(state.pages.reload_turn().await)
+            }
+        }
+    } else {
+        None
+    };
+    if let Some(list) = state.pages.catalogue() {
+        return Ok(list);
+    }
     let generation = state.pages.generation();
     let mut conn = db::connection(&state.pool).await.map_err(|e| PageError::from_api(lang, e.into()))?;
     let all = db::catalogue::city_events(&mut conn).await.map_err(|e| PageError::from_api(lang, e.into()))?;
