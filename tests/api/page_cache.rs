@@ -12,6 +12,7 @@ use serde_json::json;
 
 use crate::admin::login;
 use crate::helpers::*;
+use crate::website::booking_form;
 
 /// An app whose pages are kept an hour, with city events of these capacities added first (the
 /// registry starts an actor for each city event it finds at start).
@@ -89,22 +90,14 @@ async fn every_visitor_gets_their_own_token_from_a_stored_form_and_only_theirs_w
     let (_, html_a, cookies_a) = &visits[0];
     let (_, _, cookies_b) = &visits[1];
     assert!(cookies_a.iter().any(|c| c.starts_with("csrf=")), "the stored page still sets the visitor's cookie");
-    let fields = |token: &str| {
-        vec![
-            ("csrf_token", token.to_owned()),
-            ("first_name", "Marie".to_owned()),
-            ("last_name", "Tremblay".to_owned()),
-            ("email", "marie.tremblay@example.ca".to_owned()),
-            ("phone", "514 555-0199".to_owned()),
-            ("act_experience", "beginner".to_owned()),
-            ("quantity", "1".to_owned()),
-            ("buyer_attends", "1".to_owned()),
-            ("action", "book".to_owned()),
-        ]
-    };
     let no_redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let post = |cookies: &Vec<String>, token: &str| {
-        no_redirect.post(app.url(&form)).header(COOKIE, cookies.join("; ")).header("origin", &app.address).form(&fields(token)).send()
+        no_redirect
+            .post(app.url(&form))
+            .header(COOKIE, cookies.join("; "))
+            .header("origin", &app.address)
+            .form(&booking_form(token, "2"))
+            .send()
     };
     let res = post(cookies_b, &token_in(html_a)).await.unwrap();
     assert_eq!(res.status(), 403, "another visitor's token is refused");

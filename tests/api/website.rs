@@ -339,7 +339,7 @@ async fn seat_counts_stream_to_open_pages_as_server_sent_events() {
     assert!(seen.contains("event: availability\ndata: {"));
 }
 
-fn booking_form(csrf: &str, quantity: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn booking_form(csrf: &str, quantity: &str) -> Vec<(&'static str, String)> {
     vec![
         ("csrf_token", csrf.to_owned()),
         ("first_name", "Marie".into()),
